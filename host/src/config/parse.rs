@@ -1,0 +1,157 @@
+//! Turning the `secrets:` section of a YAML tree into a [`SecretsConfig`].
+
+use std::path::Path;
+
+use serde_yaml::Value;
+
+use crate::config::fields::{Fields, kind_of};
+use crate::config::model::{BackendConfig, BackendKind, SecretsConfig};
+use crate::error::{Error, Result};
+
+const SECTION_FIELDS: &[&str] = &["enabled", "cache_enabled", "backends", "load"];
+const ENV_FIELDS: &[&str] = &["type", "prefix"];
+const FILE_FIELDS: &[&str] = &["type", "prefix", "path"];
+
+/// Backend types this project defines but this build does not contain.
+const NOT_BUILT_IN: &[&str] = &["aws", "wasm"];
+
+/// Reads the `secrets` section (`None` when the file has none). Relative
+/// paths are resolved against `base_dir`.
+pub fn parse_secrets_section(
+    section: Option<&Value>,
+    file: Option<&Path>,
+    base_dir: &Path,
+) -> Result<SecretsConfig> {
+    let Some(section) = section else {
+        return Ok(SecretsConfig::default());
+    };
+    let fields = Fields::new(
+        section,
+        "secrets",
+        file,
+        SECTION_FIELDS,
+        "the secrets section",
+    )?;
+    let enabled = fields.bool("enabled", false)?;
+    let cache_enabled = fields.bool("cache_enabled", true)?;
+    let load = fields.string_list("load")?;
+    for (i, declaration) in load.iter().enumerate() {
+        if !declaration.contains(':') {
+            return Err(Error::config(
+                file,
+                format!("secrets.load[{i}]"),
+                format!("declaration {declaration:?} must be backend:pattern"),
+            ));
+        }
+    }
+
+    let mut backends = Vec::new();
+    match fields.get("backends") {
+        None => {}
+        Some(Value::Mapping(map)) => {
+            for (name, settings) in map {
+                let Some(name) = name.as_str() else {
+                    return Err(fields.error("backends", "backend names must be strings"));
+                };
+                backends.push(parse_backend(name, settings, file, base_dir)?);
+            }
+        }
+        Some(other) => {
+            return Err(fields.error(
+                "backends",
+                format!(
+                    "expected a mapping of backend names, found {}",
+                    kind_of(other)
+                ),
+            ));
+        }
+    }
+
+    Ok(SecretsConfig {
+        enabled,
+        cache_enabled,
+        backends,
+        load,
+    })
+}
+
+fn parse_backend(
+    name: &str,
+    settings: &Value,
+    file: Option<&Path>,
+    base_dir: &Path,
+) -> Result<BackendConfig> {
+    let path = format!("secrets.backends.{name}");
+    if name.is_empty() || name.contains(':') {
+        return Err(Error::config(
+            file,
+            &path,
+            "a backend name must be non-empty and must not contain `:`",
+        ));
+    }
+    // Read `type` first, leniently, to know which fields are allowed.
+    let type_name = match settings.get("type") {
+        None | Some(Value::Null) => "env".to_owned(),
+        Some(Value::String(t)) => t.clone(),
+        Some(other) => {
+            return Err(Error::config(
+                file,
+                format!("{path}.type"),
+                format!("expected a string, found {}", kind_of(other)),
+            ));
+        }
+    };
+    let context = format!("a `{type_name}` backend");
+    let (allowed, kind): (&[&str], fn(&Fields, &str, &Path) -> Result<BackendKind>) =
+        match type_name.as_str() {
+            "env" => (ENV_FIELDS, |_, _, _| Ok(BackendKind::Env)),
+            "file" => (FILE_FIELDS, |f, ctx, base| {
+                let p = f.required_string("path", ctx)?;
+                Ok(BackendKind::File {
+                    path: resolve(base, &p),
+                })
+            }),
+            "dotenv" => (FILE_FIELDS, |f, _, base| {
+                let p = f.string("path")?.unwrap_or_else(|| ".env".to_owned());
+                Ok(BackendKind::Dotenv {
+                    path: resolve(base, &p),
+                })
+            }),
+            t if NOT_BUILT_IN.contains(&t) => {
+                return Err(Error::config(
+                    file,
+                    format!("{path}.type"),
+                    format!(
+                        "backend type `{t}` is not built into this build of pp-secrets \
+                         (built in: env, file, dotenv)"
+                    ),
+                ));
+            }
+            t => {
+                return Err(Error::config(
+                    file,
+                    format!("{path}.type"),
+                    format!(
+                        "unknown backend type `{t}` (expected one of: env, file, dotenv, aws, wasm)"
+                    ),
+                ));
+            }
+        };
+    let fields = Fields::new(settings, &path, file, allowed, &context)?;
+    let prefix = fields.string("prefix")?.unwrap_or_default();
+    Ok(BackendConfig {
+        name: name.to_owned(),
+        prefix,
+        kind: kind(&fields, &context, base_dir)?,
+    })
+}
+
+/// `path` made absolute against `base_dir` (the config file's directory).
+pub fn resolve(base_dir: &Path, path: &str) -> std::path::PathBuf {
+    let p = Path::new(path);
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base_dir.join(p)
+    }
+}

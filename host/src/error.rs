@@ -1,0 +1,228 @@
+//! The one error type of the secrets subsystem.
+//!
+//! Every failure is an [`Error`]; [`Error::kind`] gives callers (and the CLI's
+//! exit codes) a machine-checkable [`ErrorKind`]. Messages name files,
+//! backends, keys, variables and YAML paths so a user can act on them. They
+//! never contain a secret value: the variants hold only names and reasons
+//! that were written without access to a value.
+
+use std::path::PathBuf;
+
+/// The kind of an [`Error`], for callers that branch on what went wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The secret (or the backend named in a key) does not exist.
+    NotFound,
+    /// A backend failed: I/O, network, authentication, a missing file, a
+    /// guest trap.
+    Backend,
+    /// The configuration is invalid: unknown field or type, missing field,
+    /// unset variable.
+    Config,
+    /// A malformed request, such as a key without `backend:`.
+    Usage,
+    /// A sandboxed app asked for a key outside its allow-list.
+    AccessDenied,
+}
+
+impl ErrorKind {
+    /// The `pp-secrets` exit code for this kind of failure.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            ErrorKind::NotFound => 1,
+            ErrorKind::Config | ErrorKind::Usage => 2,
+            ErrorKind::Backend => 3,
+            ErrorKind::AccessDenied => 4,
+        }
+    }
+}
+
+/// Where in a configuration file a problem was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigLocation {
+    /// The file, when the configuration came from one.
+    pub file: Option<PathBuf>,
+    /// The YAML path inside the file, such as `secrets.backends.local.path`.
+    pub yaml_path: String,
+}
+
+impl std::fmt::Display for ConfigLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.file, self.yaml_path.is_empty()) {
+            (Some(file), false) => write!(f, "{}: {}", file.display(), self.yaml_path),
+            (Some(file), true) => write!(f, "{}", file.display()),
+            (None, false) => write!(f, "{}", self.yaml_path),
+            (None, true) => f.write_str("configuration"),
+        }
+    }
+}
+
+/// An error of the secrets subsystem. See [`Error::kind`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The backend has no secret of that name.
+    #[error("secret {key:?} not found in backend {backend:?}")]
+    NotFound {
+        /// The backend asked.
+        backend: String,
+        /// The logical name asked for.
+        key: String,
+    },
+
+    /// A key named a backend that is not configured.
+    #[error("unknown backend {backend:?} in key {key:?}")]
+    UnknownBackend {
+        /// The backend named in the key.
+        backend: String,
+        /// The whole key.
+        key: String,
+    },
+
+    /// A backend failed to serve a request.
+    #[error("backend {backend:?} failed{}: {reason}", key.as_ref().map(|k| format!(" for {k:?}")).unwrap_or_default())]
+    Backend {
+        /// The backend that failed.
+        backend: String,
+        /// The logical name being served, when the failure concerns one.
+        key: Option<String>,
+        /// What went wrong, without any secret value.
+        reason: String,
+    },
+
+    /// A `load` declaration could not be served.
+    #[error("load declaration {declaration:?}: {reason}")]
+    Load {
+        /// The declaration as written, `backend:pattern`.
+        declaration: String,
+        /// What went wrong.
+        reason: String,
+        /// Whether this is a not-found (an exact name that does not exist)
+        /// or a backend failure.
+        kind: ErrorKind,
+    },
+
+    /// The configuration is invalid.
+    #[error("{location}: {message}")]
+    Config {
+        /// Where the problem is.
+        location: ConfigLocation,
+        /// What is wrong and, where it helps, how to fix it.
+        message: String,
+    },
+
+    /// A configuration or secrets file could not be read.
+    #[error("cannot read {}: {reason}", path.display())]
+    ReadFile {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's reason.
+        reason: String,
+    },
+
+    /// A `${secret://...}` token could not be resolved.
+    #[error("cannot resolve {token} at {yaml_path}: {source}")]
+    Token {
+        /// The token as written.
+        token: String,
+        /// Where it was found, such as `services.my_service.api_key`.
+        yaml_path: String,
+        /// Why it could not be resolved.
+        #[source]
+        source: Box<Error>,
+    },
+
+    /// A key is not of the form `backend:name`.
+    #[error("invalid key {key:?}: expected backend:name")]
+    InvalidKey {
+        /// The key as given.
+        key: String,
+    },
+
+    /// A sandboxed app asked for a key outside its allow-list.
+    #[error("access denied: {app} may not read {key:?}")]
+    AccessDenied {
+        /// The app that asked.
+        app: String,
+        /// The key it asked for.
+        key: String,
+    },
+}
+
+impl Error {
+    /// The kind of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::NotFound { .. } | Error::UnknownBackend { .. } => ErrorKind::NotFound,
+            Error::Backend { .. } => ErrorKind::Backend,
+            Error::Load { kind, .. } => *kind,
+            Error::Config { .. } | Error::ReadFile { .. } => ErrorKind::Config,
+            Error::Token { source, .. } => source.kind(),
+            Error::InvalidKey { .. } => ErrorKind::Usage,
+            Error::AccessDenied { .. } => ErrorKind::AccessDenied,
+        }
+    }
+
+    /// True for [`ErrorKind::NotFound`].
+    pub fn is_not_found(&self) -> bool {
+        self.kind() == ErrorKind::NotFound
+    }
+
+    /// A configuration error at `yaml_path` of `file`.
+    pub(crate) fn config(
+        file: Option<&std::path::Path>,
+        yaml_path: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Error::Config {
+            location: ConfigLocation {
+                file: file.map(std::path::Path::to_path_buf),
+                yaml_path: yaml_path.into(),
+            },
+            message: message.into(),
+        }
+    }
+}
+
+/// The result type of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_follow_the_cli_contract() {
+        assert_eq!(ErrorKind::NotFound.exit_code(), 1);
+        assert_eq!(ErrorKind::Usage.exit_code(), 2);
+        assert_eq!(ErrorKind::Config.exit_code(), 2);
+        assert_eq!(ErrorKind::Backend.exit_code(), 3);
+        assert_eq!(ErrorKind::AccessDenied.exit_code(), 4);
+    }
+
+    #[test]
+    fn unknown_backend_is_a_not_found() {
+        let e = Error::UnknownBackend {
+            backend: "nope".into(),
+            key: "nope:x".into(),
+        };
+        assert_eq!(e.kind(), ErrorKind::NotFound);
+        assert!(e.to_string().contains("unknown backend"));
+    }
+
+    #[test]
+    fn token_error_takes_the_kind_of_its_cause() {
+        let e = Error::Token {
+            token: "${secret://env:X}".into(),
+            yaml_path: "services.a.b".into(),
+            source: Box::new(Error::NotFound {
+                backend: "env".into(),
+                key: "X".into(),
+            }),
+        };
+        assert_eq!(e.kind(), ErrorKind::NotFound);
+        let msg = e.to_string();
+        assert!(msg.contains("services.a.b") && msg.contains("${secret://env:X}"));
+    }
+}

@@ -1,0 +1,47 @@
+//! A multi-backend secrets manager.
+//!
+//! Secrets come from named *backends* (the process environment, YAML files,
+//! `.env` files, or any [`SecretsProvider`] you register), are preloaded at
+//! start-up from `backend:pattern` declarations, cached in memory, read
+//! through one `backend:key` API, and referenced from YAML config as
+//! `${secret://backend:key}`.
+//!
+//! ```no_run
+//! # async fn demo() -> pp_secrets::Result<()> {
+//! use pp_secrets::SecretsManager;
+//!
+//! // `None` when the config says `secrets.enabled: false`.
+//! if let Some(secrets) = SecretsManager::from_file("config.yaml")? {
+//!     secrets.load().await?;                       // the start-up preload
+//!     let db = secrets.get("local:db_password").await?;
+//!     let token = secrets.get_or_none("env:API_TOKEN").await?;
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! The crate is laid out as the contract is:
+//! [`config`] (the YAML model, `${VAR}` expansion),
+//! [`key`] (`backend:name`, prefixes), [`value`] (redacted, zeroized
+//! values), [`manager`] (cache, get, load), [`tokens`] (`${secret://}`),
+//! [`application`] (service integration), [`provider`] (the backend trait)
+//! and [`providers`] (the built-in backends).
+
+pub mod application;
+pub mod config;
+pub mod error;
+pub mod key;
+pub mod manager;
+pub mod provider;
+pub mod providers;
+pub mod tokens;
+pub mod value;
+
+pub use application::{Application, Service, ServiceContext};
+pub use async_trait::async_trait;
+pub use config::{ConfigDocument, SecretsConfig};
+pub use error::{Error, ErrorKind, Result};
+pub use key::{BackendPrefix, SecretKey};
+pub use manager::{DeclarationReport, LoadReport, ManagerBuilder, SecretsManager};
+pub use provider::{MatchedSecret, Pattern, ProviderError, SecretsProvider};
+pub use tokens::resolve_tokens;
+pub use value::{SecretObject, SecretText, SecretValue};

@@ -1,0 +1,143 @@
+//! Building a [`SecretsManager`] in code or from a config.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::config::SecretsConfig;
+use crate::error::{Error, Result};
+use crate::key::BackendPrefix;
+use crate::manager::backend::Backend;
+use crate::manager::cache::SecretCache;
+use crate::manager::{Inner, SecretsManager};
+use crate::provider::SecretsProvider;
+use crate::providers::provider_for;
+
+/// Builds a [`SecretsManager`]: backends by name, caching, declarations.
+///
+/// ```
+/// # async fn demo() -> pp_secrets::Result<()> {
+/// use pp_secrets::{providers::EnvProvider, SecretsManager};
+///
+/// let secrets = SecretsManager::builder()
+///     .backend("env", "APP_", EnvProvider::new())
+///     .load("env:API_*")
+///     .build()?;
+/// secrets.load().await?;
+/// # Ok(()) }
+/// ```
+#[must_use]
+pub struct ManagerBuilder {
+    backends: Vec<Backend>,
+    cache_enabled: bool,
+    load: Vec<String>,
+}
+
+impl Default for ManagerBuilder {
+    fn default() -> Self {
+        Self {
+            backends: Vec::new(),
+            cache_enabled: true,
+            load: Vec::new(),
+        }
+    }
+}
+
+impl ManagerBuilder {
+    /// Adds a backend named `name` with `prefix` (may be empty).
+    pub fn backend(
+        self,
+        name: impl Into<String>,
+        prefix: &str,
+        provider: impl SecretsProvider,
+    ) -> Self {
+        self.shared_backend(name, prefix, Arc::new(provider))
+    }
+
+    /// Adds a backend whose provider is already shared.
+    pub fn shared_backend(
+        mut self,
+        name: impl Into<String>,
+        prefix: &str,
+        provider: Arc<dyn SecretsProvider>,
+    ) -> Self {
+        self.backends.push(Backend {
+            name: name.into(),
+            prefix: BackendPrefix::new(prefix),
+            provider,
+        });
+        self
+    }
+
+    /// Whether fetched secrets are cached (default `true`).
+    pub fn cache_enabled(mut self, enabled: bool) -> Self {
+        self.cache_enabled = enabled;
+        self
+    }
+
+    /// Adds a `backend:pattern` declaration for [`SecretsManager::load`].
+    pub fn load(mut self, declaration: impl Into<String>) -> Self {
+        self.load.push(declaration.into());
+        self
+    }
+
+    /// The manager. Fails on a duplicate or malformed backend name or a
+    /// declaration without `:`.
+    pub fn build(self) -> Result<SecretsManager> {
+        let mut backends = HashMap::with_capacity(self.backends.len());
+        for backend in self.backends {
+            if backend.name.is_empty() || backend.name.contains(':') {
+                return Err(Error::config(
+                    None,
+                    format!("backends.{}", backend.name),
+                    "a backend name must be non-empty and must not contain `:`",
+                ));
+            }
+            let name = backend.name.clone();
+            if backends.insert(name.clone(), backend).is_some() {
+                return Err(Error::config(
+                    None,
+                    format!("backends.{name}"),
+                    "a backend with this name is already registered",
+                ));
+            }
+        }
+        for (i, declaration) in self.load.iter().enumerate() {
+            if !declaration.contains(':') {
+                return Err(Error::config(
+                    None,
+                    format!("load[{i}]"),
+                    format!("declaration {declaration:?} must be backend:pattern"),
+                ));
+            }
+        }
+        Ok(SecretsManager {
+            inner: Arc::new(Inner {
+                backends,
+                cache: self.cache_enabled.then(SecretCache::default),
+                load: self.load,
+            }),
+        })
+    }
+}
+
+impl SecretsManager {
+    /// A builder for a manager assembled in code.
+    pub fn builder() -> ManagerBuilder {
+        ManagerBuilder::default()
+    }
+
+    /// The manager a `secrets:` section describes (whether or not it is
+    /// `enabled`; see [`SecretsManager::from_file`] for the usual entry).
+    /// Does not run the `load` declarations.
+    pub fn from_config(config: &SecretsConfig) -> Result<Self> {
+        let mut builder = Self::builder().cache_enabled(config.cache_enabled);
+        for backend in &config.backends {
+            builder =
+                builder.shared_backend(&backend.name, &backend.prefix, provider_for(&backend.kind));
+        }
+        for declaration in &config.load {
+            builder = builder.load(declaration);
+        }
+        builder.build()
+    }
+}

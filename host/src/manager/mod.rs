@@ -1,0 +1,189 @@
+//! The secrets manager: backends by name, the cache, and the `backend:key`
+//! API of SPEC §4.
+//!
+//! A hit is served from the cache without parsing the key. A miss splits
+//! the key, asks the backend (through its prefix), applies the JSON-object
+//! rule, and caches the result when caching is on. `get_raw` bypasses the
+//! cache both ways.
+
+mod backend;
+mod builder;
+mod cache;
+mod load;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+pub use builder::ManagerBuilder;
+pub use load::{DeclarationReport, LoadReport};
+
+use crate::config::ConfigDocument;
+use crate::error::{Error, Result};
+use crate::key::SecretKey;
+use crate::value::{SecretText, SecretValue};
+use backend::Backend;
+use cache::SecretCache;
+
+/// The secrets manager. Cheap to clone: clones share backends and cache,
+/// and every method may be called from many threads at once.
+#[derive(Clone)]
+pub struct SecretsManager {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    backends: HashMap<String, Backend>,
+    cache: Option<SecretCache>,
+    load: Vec<String>,
+}
+
+impl std::fmt::Debug for SecretsManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut names: Vec<_> = self.inner.backends.keys().collect();
+        names.sort();
+        f.debug_struct("SecretsManager")
+            .field("backends", &names)
+            .field("cache_enabled", &self.inner.cache.is_some())
+            .field(
+                "cached",
+                &self.inner.cache.as_ref().map_or(0, SecretCache::len),
+            )
+            .finish()
+    }
+}
+
+impl SecretsManager {
+    /// The manager of the config file at `path`, or `None` when its
+    /// `secrets.enabled` is false. Does not run the `load` declarations:
+    /// call [`load`](Self::load), or use [`Application`](crate::Application).
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Option<Self>> {
+        Self::from_document(&ConfigDocument::from_file(path)?)
+    }
+
+    /// As [`from_file`](Self::from_file), from YAML text; relative paths are
+    /// resolved against `base_dir`.
+    pub fn from_yaml_str(yaml: &str, base_dir: impl AsRef<Path>) -> Result<Option<Self>> {
+        Self::from_document(&ConfigDocument::from_yaml_str(yaml, base_dir)?)
+    }
+
+    /// The manager of a parsed config, or `None` when it is disabled.
+    pub fn from_document(document: &ConfigDocument) -> Result<Option<Self>> {
+        if !document.secrets.enabled {
+            return Ok(None);
+        }
+        Self::from_config(&document.secrets).map(Some)
+    }
+
+    /// The secret for `key` (`backend:name`), from the cache when cached.
+    pub async fn get(&self, key: &str) -> Result<SecretValue> {
+        if let Some(value) = self.cached(key) {
+            return Ok(value);
+        }
+        let (key_parts, backend) = self.resolve(key)?;
+        let value = SecretValue::from_text(backend.fetch(key_parts.name).await?);
+        if let Some(cache) = &self.inner.cache {
+            cache.insert(key.to_owned(), value.clone());
+        }
+        tracing::debug!(key, "fetched {}", value.describe());
+        Ok(value)
+    }
+
+    /// As [`get`](Self::get), but a missing secret (or backend) is `None`.
+    /// Backend failures are still errors.
+    pub async fn get_or_none(&self, key: &str) -> Result<Option<SecretValue>> {
+        match self.get(key).await {
+            Ok(value) => Ok(Some(value)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The backend's string exactly as stored: never JSON-parsed, never read
+    /// from or written to the cache.
+    pub async fn get_raw(&self, key: &str) -> Result<SecretText> {
+        let (key_parts, backend) = self.resolve(key)?;
+        backend.fetch(key_parts.name).await
+    }
+
+    /// The cached value for `key`, without asking any backend. Useful in
+    /// synchronous code after a [`load`](Self::load).
+    pub fn cached(&self, key: &str) -> Option<SecretValue> {
+        self.inner.cache.as_ref()?.get(key)
+    }
+
+    /// Logical names matching `backend:glob`, sorted.
+    pub async fn list(&self, pattern: &str) -> Result<Vec<String>> {
+        let (key_parts, backend) = self.resolve(pattern)?;
+        let mut names = backend.list(key_parts.name).await?;
+        names.sort_unstable();
+        names.dedup();
+        Ok(names)
+    }
+
+    /// Drops `key` from the cache; the next `get` asks the backend again.
+    pub fn invalidate(&self, key: &str) {
+        if let Some(cache) = &self.inner.cache {
+            cache.remove(key);
+        }
+    }
+
+    /// Drops every cached secret.
+    pub fn clear_cache(&self) {
+        if let Some(cache) = &self.inner.cache {
+            cache.clear();
+        }
+    }
+
+    /// Whether fetched secrets are cached.
+    pub fn cache_enabled(&self) -> bool {
+        self.inner.cache.is_some()
+    }
+
+    /// How many secrets are cached now.
+    pub fn cached_len(&self) -> usize {
+        self.inner.cache.as_ref().map_or(0, SecretCache::len)
+    }
+
+    /// The configured backend names, sorted.
+    pub fn backend_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.inner.backends.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        names
+    }
+
+    /// The configured `load` declarations.
+    pub fn declarations(&self) -> &[String] {
+        &self.inner.load
+    }
+
+    /// Whether backend `name` is reachable and its source readable.
+    pub async fn check_backend(&self, name: &str) -> Result<()> {
+        let backend = self
+            .inner
+            .backends
+            .get(name)
+            .ok_or_else(|| Error::UnknownBackend {
+                backend: name.to_owned(),
+                key: format!("{name}:"),
+            })?;
+        backend
+            .provider
+            .check()
+            .await
+            .map_err(|e| backend.failure(e))
+    }
+
+    fn resolve<'k>(&self, key: &'k str) -> Result<(SecretKey<'k>, &Backend)> {
+        let parts = SecretKey::parse(key)?;
+        let backend =
+            self.inner
+                .backends
+                .get(parts.backend)
+                .ok_or_else(|| Error::UnknownBackend {
+                    backend: parts.backend.to_owned(),
+                    key: key.to_owned(),
+                })?;
+        Ok((parts, backend))
+    }
+}

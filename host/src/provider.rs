@@ -1,0 +1,94 @@
+//! The contract between the manager and a backend.
+//!
+//! A provider deals only in *full* names (the backend prefix already
+//! applied) and raw strings. Prefixes, caching and the JSON-object rule
+//! belong to the [`SecretsManager`](crate::SecretsManager), so every
+//! provider, built-in, Wasm or written by an embedder, behaves the same.
+//!
+//! ```
+//! use pp_secrets::{async_trait, Pattern, ProviderError, SecretText, SecretsProvider};
+//! use std::collections::BTreeMap;
+//!
+//! /// Serves secrets from a map held in memory.
+//! struct Fixed(BTreeMap<String, String>);
+//!
+//! #[async_trait]
+//! impl SecretsProvider for Fixed {
+//!     async fn get(&self, name: &str) -> Result<SecretText, ProviderError> {
+//!         self.0.get(name).map(|v| SecretText::from(v.as_str())).ok_or(ProviderError::NotFound)
+//!     }
+//!     async fn list(&self, pattern: &Pattern) -> Result<Vec<String>, ProviderError> {
+//!         Ok(self.0.keys().filter(|k| pattern.matches(k)).cloned().collect())
+//!     }
+//! }
+//! ```
+
+use async_trait::async_trait;
+
+use crate::value::SecretText;
+pub use pp_secrets_pattern::Pattern;
+
+/// Why a provider could not serve a name. The manager adds the backend and
+/// key, and turns this into an [`Error`](crate::Error).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProviderError {
+    /// The provider has no secret of that name.
+    #[error("not found")]
+    NotFound,
+    /// The provider failed. The reason must not contain a secret value.
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl ProviderError {
+    /// A failure with a reason (which must not contain a secret value).
+    pub fn failed(reason: impl Into<String>) -> Self {
+        ProviderError::Failed(reason.into())
+    }
+}
+
+/// One name served by a bulk call, with its value or its own error.
+#[derive(Debug)]
+pub struct MatchedSecret {
+    /// The full name.
+    pub name: String,
+    /// The value as stored, or why this one name failed.
+    pub value: Result<SecretText, ProviderError>,
+}
+
+/// A backend that stores secrets under full names.
+///
+/// Implement [`get`](Self::get) and [`list`](Self::list); override
+/// [`get_matching`](Self::get_matching) when the backend can serve a whole
+/// `load` declaration in fewer round trips than one per name.
+#[async_trait]
+pub trait SecretsProvider: Send + Sync + 'static {
+    /// The value stored under `name`, as stored (not JSON-parsed).
+    async fn get(&self, name: &str) -> Result<SecretText, ProviderError>;
+
+    /// Every full name that matches `pattern`, in any order.
+    async fn list(&self, pattern: &Pattern) -> Result<Vec<String>, ProviderError>;
+
+    /// Every name matching `pattern` with its value or its error. An `Err`
+    /// means the listing itself failed. The default lists, then gets each
+    /// name in turn.
+    async fn get_matching(&self, pattern: &Pattern) -> Result<Vec<MatchedSecret>, ProviderError> {
+        let names = self.list(pattern).await?;
+        let mut out = Vec::with_capacity(names.len());
+        for name in names {
+            let value = self.get(&name).await;
+            out.push(MatchedSecret { name, value });
+        }
+        Ok(out)
+    }
+
+    /// Whether the backend is reachable and its source is readable, for
+    /// `pp-secrets check`. The default lists a name that cannot exist, which
+    /// exercises the same path as a real listing.
+    async fn check(&self) -> Result<(), ProviderError> {
+        self.list(&Pattern::exact("\u{0}pp-secrets-check"))
+            .await
+            .map(|_| ())
+    }
+}

@@ -1,0 +1,74 @@
+//! `type: dotenv`: secrets from a `.env` file (syntax in
+//! [`dotenv_syntax`](super::dotenv_syntax)), read once on first access.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+
+use super::dotenv_syntax::parse_dotenv;
+use super::source_file::SourceFile;
+use crate::provider::{MatchedSecret, Pattern, ProviderError, SecretsProvider};
+use crate::value::SecretText;
+
+/// Serves the entries of one `.env` file.
+pub struct DotenvProvider {
+    file: SourceFile<HashMap<String, SecretText>>,
+}
+
+impl DotenvProvider {
+    /// A provider over the `.env` file at `path` (not read until first use).
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self {
+            file: SourceFile::new(path.into(), parse),
+        }
+    }
+}
+
+fn parse(path: &Path, text: &str) -> Result<HashMap<String, SecretText>, ProviderError> {
+    let entries = parse_dotenv(text);
+    for skipped in &entries.skipped {
+        tracing::warn!(
+            file = %path.display(),
+            line = skipped.line,
+            "skipping line {} of {}: {}",
+            skipped.line,
+            path.display(),
+            skipped.reason
+        );
+    }
+    Ok(entries.values)
+}
+
+#[async_trait]
+impl SecretsProvider for DotenvProvider {
+    async fn get(&self, name: &str) -> Result<SecretText, ProviderError> {
+        let values = self.file.get().await?;
+        values.get(name).cloned().ok_or(ProviderError::NotFound)
+    }
+
+    async fn list(&self, pattern: &Pattern) -> Result<Vec<String>, ProviderError> {
+        let values = self.file.get().await?;
+        Ok(values
+            .keys()
+            .filter(|k| pattern.matches(k))
+            .cloned()
+            .collect())
+    }
+
+    async fn get_matching(&self, pattern: &Pattern) -> Result<Vec<MatchedSecret>, ProviderError> {
+        let values = self.file.get().await?;
+        Ok(values
+            .iter()
+            .filter(|(k, _)| pattern.matches(k))
+            .map(|(k, v)| MatchedSecret {
+                name: k.clone(),
+                value: Ok(v.clone()),
+            })
+            .collect())
+    }
+
+    async fn check(&self) -> Result<(), ProviderError> {
+        self.file.get().await.map(|_| ())
+    }
+}

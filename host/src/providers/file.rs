@@ -1,0 +1,188 @@
+//! `type: file`: secrets from a YAML file whose root is a mapping.
+//!
+//! The file is read once on first access. Values are turned into strings as
+//! SPEC §3 says: a mapping is its compact JSON (which the manager then reads
+//! back as an object), a list is its JSON text, other scalars are their YAML
+//! spelling (`42` -> `"42"`, `true` -> `"true"`), null is `""`. `${VAR}` and
+//! `${VAR:-default}` in string values, nested ones too, are expanded from
+//! the environment when a value is read; an unset variable is a backend
+//! error for that secret alone.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use serde_json::Value as Json;
+use serde_yaml::Value as Yaml;
+use zeroize::Zeroize;
+
+use super::source_file::SourceFile;
+use crate::config::tree::scalar_spelling;
+use crate::config::{UnsetVariable, expand_from_env};
+use crate::provider::{MatchedSecret, Pattern, ProviderError, SecretsProvider};
+use crate::value::SecretText;
+
+/// The file's top-level entries, values still as parsed.
+struct Entries(HashMap<String, Yaml>);
+
+impl Drop for Entries {
+    fn drop(&mut self) {
+        for (_, value) in self.0.drain() {
+            wipe_yaml(value);
+        }
+    }
+}
+
+/// Serves the top-level entries of one YAML file.
+pub struct FileProvider {
+    file: SourceFile<Entries>,
+}
+
+impl FileProvider {
+    /// A provider over the YAML file at `path` (not read until first use).
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self {
+            file: SourceFile::new(path.into(), parse),
+        }
+    }
+
+    fn render(&self, name: &str, value: &Yaml) -> Result<SecretText, ProviderError> {
+        render_value(value).map_err(|UnsetVariable(var)| {
+            ProviderError::failed(format!(
+                "secret {name:?} in {} uses environment variable `{var}`, which is not set",
+                self.file.path().display()
+            ))
+        })
+    }
+}
+
+fn parse(path: &Path, text: &str) -> Result<Entries, ProviderError> {
+    let root: Yaml = serde_yaml::from_str(text)
+        .map_err(|e| ProviderError::failed(format!("{} is not valid YAML: {e}", path.display())))?;
+    match root {
+        Yaml::Null => Ok(Entries(HashMap::new())),
+        Yaml::Mapping(map) => Ok(Entries(
+            map.into_iter()
+                .map(|(k, v)| (scalar_spelling(&k).unwrap_or_default(), v))
+                .collect(),
+        )),
+        _ => Err(ProviderError::failed(format!(
+            "{} must hold a YAML mapping at its root",
+            path.display()
+        ))),
+    }
+}
+
+#[async_trait]
+impl SecretsProvider for FileProvider {
+    async fn get(&self, name: &str) -> Result<SecretText, ProviderError> {
+        let entries = self.file.get().await?;
+        let value = entries.0.get(name).ok_or(ProviderError::NotFound)?;
+        self.render(name, value)
+    }
+
+    async fn list(&self, pattern: &Pattern) -> Result<Vec<String>, ProviderError> {
+        let entries = self.file.get().await?;
+        Ok(entries
+            .0
+            .keys()
+            .filter(|k| pattern.matches(k))
+            .cloned()
+            .collect())
+    }
+
+    async fn get_matching(&self, pattern: &Pattern) -> Result<Vec<MatchedSecret>, ProviderError> {
+        let entries = self.file.get().await?;
+        Ok(entries
+            .0
+            .iter()
+            .filter(|(k, _)| pattern.matches(k))
+            .map(|(k, v)| MatchedSecret {
+                name: k.clone(),
+                value: self.render(k, v),
+            })
+            .collect())
+    }
+
+    async fn check(&self) -> Result<(), ProviderError> {
+        self.file.get().await.map(|_| ())
+    }
+}
+
+/// A YAML value as the string the backend stores.
+fn render_value(value: &Yaml) -> Result<SecretText, UnsetVariable> {
+    Ok(SecretText::new(match value {
+        Yaml::String(s) => expand_from_env(s)?.into_owned(),
+        Yaml::Mapping(_) | Yaml::Sequence(_) => to_json(value)?.to_string(),
+        Yaml::Tagged(t) => return render_value(&t.value),
+        scalar => scalar_spelling(scalar).unwrap_or_default(),
+    }))
+}
+
+/// A YAML value as JSON, expanding `${VAR}` in every string. Mapping keys
+/// that are not strings become their YAML spelling.
+fn to_json(value: &Yaml) -> Result<Json, UnsetVariable> {
+    Ok(match value {
+        Yaml::Null => Json::Null,
+        Yaml::Bool(b) => Json::Bool(*b),
+        Yaml::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                Json::from(i)
+            } else if let Some(u) = n.as_u64() {
+                Json::from(u)
+            } else {
+                // NaN and infinities have no JSON number; keep their spelling.
+                n.as_f64()
+                    .and_then(serde_json::Number::from_f64)
+                    .map_or_else(|| Json::String(n.to_string()), Json::Number)
+            }
+        }
+        Yaml::String(s) => Json::String(expand_from_env(s)?.into_owned()),
+        Yaml::Sequence(items) => Json::Array(items.iter().map(to_json).collect::<Result<_, _>>()?),
+        Yaml::Mapping(map) => Json::Object(
+            map.iter()
+                .map(|(k, v)| Ok((scalar_spelling(k).unwrap_or_default(), to_json(v)?)))
+                .collect::<Result<_, _>>()?,
+        ),
+        Yaml::Tagged(t) => to_json(&t.value)?,
+    })
+}
+
+fn wipe_yaml(value: Yaml) {
+    match value {
+        Yaml::String(mut s) => s.zeroize(),
+        Yaml::Sequence(items) => items.into_iter().for_each(wipe_yaml),
+        Yaml::Mapping(map) => map.into_iter().for_each(|(k, v)| {
+            wipe_yaml(k);
+            wipe_yaml(v);
+        }),
+        Yaml::Tagged(t) => wipe_yaml(t.value),
+        Yaml::Null | Yaml::Bool(_) | Yaml::Number(_) => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(yaml: &str) -> String {
+        let v: Yaml = serde_yaml::from_str(yaml).expect("yaml");
+        render_value(&v).expect("renders").expose().to_owned()
+    }
+
+    #[test]
+    fn scalars_are_their_yaml_spelling() {
+        assert_eq!(render("42"), "42");
+        assert_eq!(render("true"), "true");
+        assert_eq!(render("1.5"), "1.5");
+        assert_eq!(render("~"), "");
+        assert_eq!(render("'quoted 42'"), "quoted 42");
+    }
+
+    #[test]
+    fn lists_are_json_text_and_mappings_compact_json() {
+        assert_eq!(render("[1, two, true]"), r#"[1,"two",true]"#);
+        assert_eq!(render("{b: 1, a: {c: x}}"), r#"{"b":1,"a":{"c":"x"}}"#);
+        assert_eq!(render("{1: one}"), r#"{"1":"one"}"#);
+    }
+}
