@@ -122,7 +122,7 @@ pub enum Error {
     },
 
     /// A `${secret://...}` token could not be resolved.
-    #[error("cannot resolve {token} at {yaml_path}: {source}")]
+    #[error("cannot resolve {token} at {yaml_path}")]
     Token {
         /// The token as written.
         token: String,
@@ -224,5 +224,9 @@ mod tests {
         assert_eq!(e.kind(), ErrorKind::NotFound);
         let msg = e.to_string();
         assert!(msg.contains("services.a.b") && msg.contains("${secret://env:X}"));
+        let cause = std::error::Error::source(&e)
+            .expect("has a cause")
+            .to_string();
+        assert!(cause.contains("not found"));
     }
 }

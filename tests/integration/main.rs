@@ -1,1 +1,12 @@
+//! Integration tests, one module per area of the contract. All of them
+//! compile into this one binary so the suite links the library once.
 
+mod support;
+
+mod application;
+mod backends;
+mod cli;
+mod config;
+mod leaks;
+mod manager;
+mod tokens;

@@ -1,1 +1,57 @@
-fn main() {}
+//! `pp-secrets`: the operator's command line for the secrets subsystem.
+//!
+//! Results go to stdout, diagnostics to stderr. Exit codes: 0 success,
+//! 1 not found, 2 usage or configuration error (or subsystem disabled),
+//! 3 backend error, 4 access denied; `run` exits with the child's code.
+
+mod args;
+mod commands;
+mod failure;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use args::Cli;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("pp-secrets: cannot start the async runtime: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    let code = match runtime.block_on(commands::run(cli)) {
+        Ok(code) => code,
+        Err(failure) => {
+            eprintln!("pp-secrets: {failure}");
+            failure.exit_code()
+        }
+    };
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+/// Logs go to stderr; `RUST_LOG` wins over `-v`.
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .init();
+}

@@ -1,0 +1,107 @@
+//! Command-line arguments (clap). Only parsing lives here; the commands are
+//! in `commands/`.
+
+use std::path::PathBuf;
+
+use clap::{ArgAction, Parser, Subcommand};
+
+/// Read, list, preload and inject secrets from the backends of a YAML config.
+#[derive(Debug, Parser)]
+#[command(
+    name = "pp-secrets",
+    version,
+    after_help = "Exit codes: 0 success, 1 not found, 2 usage or configuration error (or \
+                  subsystem disabled), 3 backend error, 4 access denied; run passes on the \
+                  child's code.\n\nExample:\n  pp-secrets -c config.yaml get local:db_password"
+)]
+pub struct Cli {
+    /// The config file [default: $PP_SECRETS_CONFIG, else ./config.yaml]
+    #[arg(
+        short,
+        long,
+        global = true,
+        env = "PP_SECRETS_CONFIG",
+        value_name = "FILE"
+    )]
+    pub config: Option<PathBuf>,
+
+    /// More log detail on stderr (-v info, -vv debug); RUST_LOG overrides
+    #[arg(short, long, global = true, action = ArgAction::Count)]
+    pub verbose: u8,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print one secret. Reads on demand; the load declarations are not run.
+    #[command(after_help = "Text is printed as is, an object as compact JSON.\n\n\
+                            Examples:\n  pp-secrets get env:API_KEY\n  \
+                            pp-secrets get aws:binance --json\n  \
+                            pp-secrets get local:db_config --raw")]
+    Get {
+        /// The secret, as backend:name
+        key: String,
+        /// Print the backend's string as stored: no JSON parsing, no cache
+        #[arg(long)]
+        raw: bool,
+        /// Print the value JSON-encoded (text as a JSON string)
+        #[arg(long)]
+        json: bool,
+    },
+
+    /// List the logical names matching backend:glob, one a line, sorted.
+    #[command(
+        after_help = "Globs: * (also matches /), ?, [abc], [!abc]; case-sensitive.\n\n\
+                            Examples:\n  pp-secrets list 'local:db_*'\n  \
+                            pp-secrets list 'env:*'"
+    )]
+    List {
+        /// backend:glob
+        pattern: String,
+    },
+
+    /// Run the config's load declarations and print what each loaded.
+    #[command(
+        after_help = "Fails like an application start would: an exact name that \
+                            does not exist, or a declaration whose every secret fails.\n\n\
+                            Example:\n  pp-secrets -c config.yaml load"
+    )]
+    Load,
+
+    /// Print a YAML file with ${VAR} expanded and ${secret://...} tokens resolved.
+    #[command(after_help = "The manager is started from the config first (load \
+                            declarations included).\n\nExamples:\n  pp-secrets render\n  \
+                            pp-secrets -c config.yaml render service.yaml")]
+    Render {
+        /// The file to render [default: the config itself]
+        file: Option<PathBuf>,
+    },
+
+    /// Run a command with secrets in its environment (never on its command line).
+    #[command(
+        after_help = "The child inherits the environment plus each --env; an object \
+                            is passed as compact JSON. pp-secrets exits with the child's \
+                            code.\n\nExample:\n  \
+                            pp-secrets run --env DB_PASSWORD=local:db_password -- ./server --port 80"
+    )]
+    Run {
+        /// Set VAR to the secret KEY (backend:name); repeatable
+        #[arg(long = "env", value_name = "VAR=KEY")]
+        env: Vec<String>,
+        /// The command and its arguments
+        #[arg(last = true, required = true, value_name = "CMD")]
+        command: Vec<String>,
+    },
+
+    /// Validate the config and every backend, and print a report.
+    #[command(
+        after_help = "Prints whether each backend is reachable and how many names each \
+                            load declaration matches and loads. Exits non-zero with the code \
+                            of the first problem.\n\nExample:\n  pp-secrets -c config.yaml check"
+    )]
+    Check,
+}

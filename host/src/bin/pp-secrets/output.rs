@@ -1,0 +1,17 @@
+//! Writing results to stdout. A closed pipe (`pp-secrets list | head`) is
+//! not an error worth a message.
+
+use std::io::Write;
+
+/// Writes `text` and a newline to stdout.
+pub fn line(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out
+        .write_all(text.as_bytes())
+        .and_then(|()| out.write_all(b"\n"));
+}
+
+/// Writes `text` to stdout as is.
+pub fn raw(text: &str) {
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}

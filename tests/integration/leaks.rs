@@ -1,0 +1,123 @@
+//! No secret value may appear in an error message, a log line, a panic or a
+//! Debug print (SPEC §3). Every value in the `leak` fixtures contains
+//! `LEAKCANARY`; each failure path below runs with full trace logging and
+//! the output is searched for it.
+
+use std::sync::{Arc, Mutex};
+
+use pp_secrets::providers::FileProvider;
+use pp_secrets::{SecretValue, SecretsManager};
+
+use crate::support::{Run, block_on, fixture, run_with};
+
+const CANARY: &str = "LEAKCANARY";
+
+fn leak_run(args: &[&str], extra: &[(&str, &str)]) -> Run {
+    let mut env = vec![("RUST_LOG", "trace"), ("PPT_LEAK_BOOL", "true")];
+    env.extend_from_slice(extra);
+    run_with(&fixture("leak/config.yaml"), args, &env)
+}
+
+#[track_caller]
+fn assert_clean(what: &str, text: &str) {
+    // On failure, say where the canary was, without echoing it.
+    if let Some(at) = text.find(CANARY) {
+        panic!(
+            "{what}: a secret value leaked at byte {at} of {} bytes",
+            text.len()
+        );
+    }
+}
+
+#[test]
+fn cli_failure_paths_print_no_values() {
+    let cases: &[(&[&str], &[(&str, &str)], i32)] = &[
+        // A config value pulled in by ${VAR} that fails validation.
+        (
+            &["get", "local:good"],
+            &[("PPT_LEAK_BOOL", "LEAKCANARY-bool")],
+            2,
+        ),
+        // A secret whose ${VAR} is unset.
+        (&["get", "local:bad"], &[], 3),
+        // A secrets file that is not valid YAML.
+        (&["get", "broken:good"], &[], 3),
+        // A missing secret, and a missing backend.
+        (&["get", "local:absent"], &[], 1),
+        (&["get", "nope:good"], &[], 1),
+        // Start-up with one failing secret among good ones, and a token
+        // that cannot be resolved next to one that can.
+        (&["load"], &[], 0),
+        (&["render"], &[], 1),
+    ];
+    for (args, env, code) in cases {
+        let r = leak_run(args, env);
+        let what = args.join(" ");
+        assert_eq!(r.code, *code, "{what}: unexpected exit code");
+        assert_clean(&format!("stderr of `{what}`"), &r.stderr);
+        assert_clean(&format!("stdout of `{what}`"), &r.stdout);
+    }
+}
+
+#[test]
+fn check_report_names_failures_without_values() {
+    let r = leak_run(&["check"], &[]);
+    assert_clean("check stdout", &r.stdout);
+    assert_clean("check stderr", &r.stderr);
+    assert!(r.stdout.contains("bad"), "the failing name is reported");
+    assert_eq!(r.code, 3, "the broken backend is unreachable");
+}
+
+#[test]
+fn skipped_dotenv_lines_are_reported_by_number_only() {
+    let r = leak_run(&["get", "dotenv:OK"], &[]);
+    r.expect_code(0);
+    assert_clean("stderr", &r.stderr);
+    for line in ["line 1", "line 3", "line 4"] {
+        assert!(r.stderr.contains(line), "warning for {line}");
+    }
+}
+
+#[test]
+fn library_errors_logs_and_debug_output_carry_no_values() {
+    let logs = Arc::new(Mutex::new(Vec::<u8>::new()));
+    let sink = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || SharedWriter(sink.clone()))
+        .finish();
+
+    let mut seen = String::new();
+    tracing::subscriber::with_default(subscriber, || {
+        let m = SecretsManager::builder()
+            .backend("local", "", FileProvider::new(fixture("leak/secrets.yaml")))
+            .build()
+            .expect("valid");
+        let report = block_on(m.load_declarations(&["local:*"])).expect("partial failure is ok");
+        seen.push_str(&format!("{report:?}\n{m:?}\n"));
+        for key in ["local:bad", "local:absent"] {
+            let e = block_on(m.get(key)).expect_err("fails");
+            seen.push_str(&format!("{e}\n{e:?}\n"));
+        }
+        let good = block_on(m.get("local:good")).expect("loads");
+        let object = block_on(m.get("local:object")).expect("loads");
+        seen.push_str(&format!("{good:?} {object:?} {:#?}\n", [&good, &object]));
+        seen.push_str(&format!("{:?}\n", SecretValue::Text(good.to_text())));
+    });
+    assert_clean("errors and Debug output", &seen);
+    let logs = String::from_utf8(logs.lock().expect("lock").clone()).expect("utf-8");
+    assert!(logs.contains("local:bad"), "the failing name is logged");
+    assert_clean("log lines", &logs);
+}
+
+struct SharedWriter(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for SharedWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

@@ -1,0 +1,87 @@
+//! Shared test helpers: fixture paths and running the real binary.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// `tests/fixtures/<rel>`.
+pub fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures")
+        .join(rel)
+}
+
+/// The outcome of one `pp-secrets` run.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Asserts the exit code, showing stderr (never secret values: the
+    /// binary under test must not print them there) when it differs.
+    #[track_caller]
+    pub fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code, code,
+            "unexpected exit code; stderr was:\n{}",
+            self.stderr
+        );
+        self
+    }
+}
+
+impl From<Output> for Run {
+    fn from(out: Output) -> Self {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+/// A `pp-secrets` command with a clean, predictable environment: only
+/// `PATH` and `HOME` are inherited, so tests do not see each other's or the
+/// developer's variables.
+pub fn cli() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pp-secrets"));
+    cmd.env_clear();
+    for var in ["PATH", "HOME"] {
+        if let Some(value) = std::env::var_os(var) {
+            cmd.env(var, value);
+        }
+    }
+    cmd
+}
+
+/// Runs `pp-secrets -c <config> <args>` with extra environment `env`.
+pub fn run_with(config: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = cli();
+    cmd.arg("--config").arg(config).args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("pp-secrets runs").into()
+}
+
+/// The basic fixture config with the variables its env backend reads.
+pub fn basic(args: &[&str]) -> Run {
+    run_with(
+        &fixture("basic/config.yaml"),
+        args,
+        &[
+            ("PPT_API_KEY", "env-api-key"),
+            ("PPT_DB_PASSWORD", "pw-from-env"),
+        ],
+    )
+}
+
+/// Runs an async block on a fresh runtime.
+pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(f)
+}
