@@ -7,45 +7,78 @@
 
 use std::fmt;
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value};
 use zeroize::Zeroize;
 
-/// A secret string. `Debug` prints `<redacted>`; the memory is zeroed on drop.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct SecretText(String);
+/// A secret string. `Debug` prints `<redacted>`; the memory is zeroed when
+/// the last handle to it is dropped.
+///
+/// Cloning is cheap (a reference count), so a value read from the cache is
+/// shared rather than copied: there is one copy of each secret in memory per
+/// reader thread, not one per read.
+#[derive(Clone, Default)]
+pub struct SecretText(Arc<WipedString>);
+
+/// A string zeroed on drop. Aligned to a cache line so that the reference
+/// counts of two handles never share one: reader threads each hold their own
+/// copies, and must not slow each other down through false sharing.
+#[derive(Default)]
+#[repr(align(64))]
+struct WipedString(String);
+
+impl Drop for WipedString {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
 
 impl SecretText {
     /// Wraps `text`, taking ownership so no unprotected copy is left behind.
     pub fn new(text: String) -> Self {
-        Self(text)
+        Self(Arc::new(WipedString(text)))
     }
 
     /// The secret itself. Every read of a value goes through this method, so
     /// a search for `expose` finds every place a value leaves the type.
     pub fn expose(&self) -> &str {
-        &self.0
+        &self.0.0
     }
 
     /// Length in bytes; safe to log.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.0.0.len()
     }
 
     /// Whether the text is empty.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.0.0.is_empty()
+    }
+
+    /// A copy that shares no memory (and no reference count) with `self`.
+    fn detached(&self) -> Self {
+        Self::new(self.0.0.clone())
     }
 }
 
+impl PartialEq for SecretText {
+    fn eq(&self, other: &Self) -> bool {
+        self.expose() == other.expose()
+    }
+}
+
+impl Eq for SecretText {}
+
 impl From<String> for SecretText {
     fn from(text: String) -> Self {
-        Self(text)
+        Self::new(text)
     }
 }
 
 impl From<&str> for SecretText {
     fn from(text: &str) -> Self {
-        Self(text.to_owned())
+        Self::new(text.to_owned())
     }
 }
 
@@ -55,39 +88,57 @@ impl fmt::Debug for SecretText {
     }
 }
 
-impl Drop for SecretText {
+/// A secret JSON object. `Debug` prints only its field count; every string
+/// in it (keys included) is zeroed when the last handle is dropped. Cloning
+/// is cheap (a reference count).
+#[derive(Clone, Default)]
+pub struct SecretObject(Arc<WipedMap>);
+
+/// A JSON map whose strings are zeroed on drop; aligned as [`WipedString`].
+#[derive(Default)]
+#[repr(align(64))]
+struct WipedMap(Map<String, Value>);
+
+impl Drop for WipedMap {
     fn drop(&mut self) {
-        self.0.zeroize();
+        wipe_map(std::mem::take(&mut self.0));
     }
 }
 
-/// A secret JSON object. `Debug` prints only its field count; every string
-/// in it (keys included) is zeroed on drop.
-#[derive(Clone, Default, PartialEq)]
-pub struct SecretObject(Map<String, Value>);
-
 impl SecretObject {
+    fn new(map: Map<String, Value>) -> Self {
+        Self(Arc::new(WipedMap(map)))
+    }
+
     /// The object itself.
     pub fn expose(&self) -> &Map<String, Value> {
-        &self.0
+        &self.0.0
     }
 
     /// The object as compact JSON text.
     pub fn to_json_text(&self) -> SecretText {
         // Serialising a map of JSON values cannot fail.
-        SecretText(serde_json::to_string(&self.0).unwrap_or_default())
+        SecretText::new(serde_json::to_string(self.expose()).unwrap_or_default())
+    }
+
+    fn detached(&self) -> Self {
+        Self::new(self.expose().clone())
+    }
+}
+
+impl PartialEq for SecretObject {
+    fn eq(&self, other: &Self) -> bool {
+        self.expose() == other.expose()
     }
 }
 
 impl fmt::Debug for SecretObject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SecretObject(<redacted, {} fields>)", self.0.len())
-    }
-}
-
-impl Drop for SecretObject {
-    fn drop(&mut self) {
-        wipe_map(std::mem::take(&mut self.0));
+        write!(
+            f,
+            "SecretObject(<redacted, {} fields>)",
+            self.expose().len()
+        )
     }
 }
 
@@ -107,7 +158,7 @@ fn wipe_value(value: Value) {
     }
 }
 
-/// A secret as callers see it: text, or a JSON object.
+/// A secret as callers see it: text, or a JSON object. Cheap to clone.
 #[derive(Clone, PartialEq)]
 pub enum SecretValue {
     /// A plain string.
@@ -127,7 +178,7 @@ impl SecretValue {
             return SecretValue::Text(text);
         }
         match serde_json::from_str::<Value>(text.expose()) {
-            Ok(Value::Object(map)) => SecretValue::Object(SecretObject(map)),
+            Ok(Value::Object(map)) => SecretValue::Object(SecretObject::new(map)),
             Ok(other) => {
                 wipe_value(other);
                 SecretValue::Text(text)
@@ -165,8 +216,19 @@ impl SecretValue {
     /// object.
     pub fn to_json(&self) -> SecretText {
         match self {
-            SecretValue::Text(t) => SecretText(Value::String(t.expose().to_owned()).to_string()),
+            SecretValue::Text(t) => {
+                SecretText::new(Value::String(t.expose().to_owned()).to_string())
+            }
             SecretValue::Object(o) => o.to_json_text(),
+        }
+    }
+
+    /// A copy that shares no memory with `self`, so that handing out clones
+    /// of it touches no reference count another thread also uses.
+    pub(crate) fn detached(&self) -> Self {
+        match self {
+            SecretValue::Text(t) => SecretValue::Text(t.detached()),
+            SecretValue::Object(o) => SecretValue::Object(o.detached()),
         }
     }
 
@@ -174,7 +236,7 @@ impl SecretValue {
     pub fn describe(&self) -> String {
         match self {
             SecretValue::Text(t) => format!("text of {} bytes", t.len()),
-            SecretValue::Object(o) => format!("object with {} fields", o.0.len()),
+            SecretValue::Object(o) => format!("object with {} fields", o.expose().len()),
         }
     }
 }

@@ -31,29 +31,34 @@ fn assert_clean(what: &str, text: &str) {
 
 #[test]
 fn cli_failure_paths_print_no_values() {
-    let cases: &[(&[&str], &[(&str, &str)], i32)] = &[
+    struct Case(
+        &'static [&'static str],
+        &'static [(&'static str, &'static str)],
+        i32,
+    );
+    let cases = [
         // A config value pulled in by ${VAR} that fails validation.
-        (
+        Case(
             &["get", "local:good"],
             &[("PPT_LEAK_BOOL", "LEAKCANARY-bool")],
             2,
         ),
         // A secret whose ${VAR} is unset.
-        (&["get", "local:bad"], &[], 3),
+        Case(&["get", "local:bad"], &[], 3),
         // A secrets file that is not valid YAML.
-        (&["get", "broken:good"], &[], 3),
+        Case(&["get", "broken:good"], &[], 3),
         // A missing secret, and a missing backend.
-        (&["get", "local:absent"], &[], 1),
-        (&["get", "nope:good"], &[], 1),
+        Case(&["get", "local:absent"], &[], 1),
+        Case(&["get", "nope:good"], &[], 1),
         // Start-up with one failing secret among good ones, and a token
         // that cannot be resolved next to one that can.
-        (&["load"], &[], 0),
-        (&["render"], &[], 1),
+        Case(&["load"], &[], 0),
+        Case(&["render"], &[], 1),
     ];
-    for (args, env, code) in cases {
+    for Case(args, env, code) in cases {
         let r = leak_run(args, env);
         let what = args.join(" ");
-        assert_eq!(r.code, *code, "{what}: unexpected exit code");
+        assert_eq!(r.code, code, "{what}: unexpected exit code");
         assert_clean(&format!("stderr of `{what}`"), &r.stderr);
         assert_clean(&format!("stdout of `{what}`"), &r.stdout);
     }

@@ -102,47 +102,46 @@ fn parse_backend(
         }
     };
     let context = format!("a `{type_name}` backend");
-    let (allowed, kind): (&[&str], fn(&Fields, &str, &Path) -> Result<BackendKind>) =
-        match type_name.as_str() {
-            "env" => (ENV_FIELDS, |_, _, _| Ok(BackendKind::Env)),
-            "file" => (FILE_FIELDS, |f, ctx, base| {
-                let p = f.required_string("path", ctx)?;
-                Ok(BackendKind::File {
-                    path: resolve(base, &p),
-                })
-            }),
-            "dotenv" => (FILE_FIELDS, |f, _, base| {
-                let p = f.string("path")?.unwrap_or_else(|| ".env".to_owned());
-                Ok(BackendKind::Dotenv {
-                    path: resolve(base, &p),
-                })
-            }),
-            t if NOT_BUILT_IN.contains(&t) => {
-                return Err(Error::config(
-                    file,
-                    format!("{path}.type"),
-                    format!(
-                        "backend type `{t}` is not built into this build of pp-secrets \
-                         (built in: env, file, dotenv)"
-                    ),
-                ));
-            }
-            t => {
-                return Err(Error::config(
-                    file,
-                    format!("{path}.type"),
-                    format!(
-                        "unknown backend type `{t}` (expected one of: env, file, dotenv, aws, wasm)"
-                    ),
-                ));
-            }
-        };
+    let allowed = match type_name.as_str() {
+        "env" => ENV_FIELDS,
+        "file" | "dotenv" => FILE_FIELDS,
+        t if NOT_BUILT_IN.contains(&t) => {
+            return Err(Error::config(
+                file,
+                format!("{path}.type"),
+                format!(
+                    "backend type `{t}` is not built into this build of pp-secrets \
+                     (built in: env, file, dotenv)"
+                ),
+            ));
+        }
+        t => {
+            return Err(Error::config(
+                file,
+                format!("{path}.type"),
+                format!(
+                    "unknown backend type `{t}` (expected one of: env, file, dotenv, aws, wasm)"
+                ),
+            ));
+        }
+    };
     let fields = Fields::new(settings, &path, file, allowed, &context)?;
-    let prefix = fields.string("prefix")?.unwrap_or_default();
+    let kind = match type_name.as_str() {
+        "file" => BackendKind::File {
+            path: resolve(base_dir, &fields.required_string("path", &context)?),
+        },
+        "dotenv" => BackendKind::Dotenv {
+            path: resolve(
+                base_dir,
+                &fields.string("path")?.unwrap_or_else(|| ".env".into()),
+            ),
+        },
+        _ => BackendKind::Env,
+    };
     Ok(BackendConfig {
         name: name.to_owned(),
-        prefix,
-        kind: kind(&fields, &context, base_dir)?,
+        prefix: fields.string("prefix")?.unwrap_or_default(),
+        kind,
     })
 }
 
