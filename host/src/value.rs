@@ -21,44 +21,59 @@ use zeroize::Zeroize;
 #[derive(Clone, Default)]
 pub struct SecretText(Arc<WipedString>);
 
-/// A string zeroed on drop. Aligned to a cache line so that the reference
-/// counts of two handles never share one: reader threads each hold their own
-/// copies, and must not slow each other down through false sharing.
+/// A string zeroed on drop.
+///
+/// Reader threads each hold their own copies of cached values and bump
+/// their reference counts on every read; two counts in one cache line would
+/// make threads slow each other down (false sharing). The spacing makes
+/// every `Arc` allocation of this type at least 64 bytes, so no two counts
+/// can share a line, without the cost of over-aligned allocation.
 #[derive(Default)]
-#[repr(align(64))]
-struct WipedString(String);
+struct WipedString {
+    text: String,
+    _spacing: Spacing,
+}
+
+/// Padding that makes an allocation span a cache line (see [`WipedString`]).
+#[derive(Default)]
+struct Spacing {
+    _bytes: [u8; 32],
+}
 
 impl Drop for WipedString {
     fn drop(&mut self) {
-        self.0.zeroize();
+        self.text.zeroize();
     }
 }
 
 impl SecretText {
     /// Wraps `text`, taking ownership so no unprotected copy is left behind.
     pub fn new(text: String) -> Self {
-        Self(Arc::new(WipedString(text)))
+        Self(Arc::new(WipedString {
+            text,
+            _spacing: Spacing::default(),
+        }))
     }
 
     /// The secret itself. Every read of a value goes through this method, so
     /// a search for `expose` finds every place a value leaves the type.
     pub fn expose(&self) -> &str {
-        &self.0.0
+        &self.0.text
     }
 
     /// Length in bytes; safe to log.
     pub fn len(&self) -> usize {
-        self.0.0.len()
+        self.0.text.len()
     }
 
     /// Whether the text is empty.
     pub fn is_empty(&self) -> bool {
-        self.0.0.is_empty()
+        self.0.text.is_empty()
     }
 
     /// A copy that shares no memory (and no reference count) with `self`.
     fn detached(&self) -> Self {
-        Self::new(self.0.0.clone())
+        Self::new(self.0.text.clone())
     }
 }
 
@@ -94,10 +109,13 @@ impl fmt::Debug for SecretText {
 #[derive(Clone, Default)]
 pub struct SecretObject(Arc<WipedMap>);
 
-/// A JSON map whose strings are zeroed on drop; aligned as [`WipedString`].
+/// A JSON map whose strings are zeroed on drop. A map is already larger
+/// than a cache line, so needs no [`Spacing`].
 #[derive(Default)]
-#[repr(align(64))]
 struct WipedMap(Map<String, Value>);
+
+const _: () = assert!(std::mem::size_of::<WipedString>() >= 48);
+const _: () = assert!(std::mem::size_of::<WipedMap>() >= 48);
 
 impl Drop for WipedMap {
     fn drop(&mut self) {

@@ -39,7 +39,21 @@ const WILDCARDS: [char; 3] = ['*', '?', '['];
 #[derive(Clone)]
 pub struct Pattern {
     source: String,
-    matcher: Option<GlobMatcher>,
+    matcher: Matcher,
+}
+
+/// How a pattern is matched. The common shapes of `load` declarations
+/// (`*`, `db_*`) get a string comparison instead of a regex.
+#[derive(Clone)]
+enum Matcher {
+    /// No wildcard: the whole name must equal the pattern.
+    Exact,
+    /// `*` (or `**`...): every name.
+    All,
+    /// `literal*`: names starting with the literal.
+    StartsWith(String),
+    /// Anything else.
+    Glob(GlobMatcher),
 }
 
 /// A pattern that could not be compiled.
@@ -65,7 +79,11 @@ impl std::error::Error for PatternError {}
 impl Pattern {
     /// Compiles `pattern`. Exact names are kept as strings.
     pub fn new(pattern: &str) -> Result<Self, PatternError> {
-        let matcher = if is_glob(pattern) {
+        let matcher = if !is_glob(pattern) {
+            Matcher::Exact
+        } else if let Some(simple) = simple_shape(pattern) {
+            simple
+        } else {
             let translated = to_globset_syntax(pattern);
             let glob = GlobBuilder::new(&translated)
                 .literal_separator(false)
@@ -77,9 +95,7 @@ impl Pattern {
                     pattern: pattern.to_owned(),
                     reason: e.kind().to_string(),
                 })?;
-            Some(glob.compile_matcher())
-        } else {
-            None
+            Matcher::Glob(glob.compile_matcher())
         };
         Ok(Self {
             source: pattern.to_owned(),
@@ -92,21 +108,23 @@ impl Pattern {
     pub fn exact(name: &str) -> Self {
         Self {
             source: name.to_owned(),
-            matcher: None,
+            matcher: Matcher::Exact,
         }
     }
 
     /// Whether `name` matches the whole pattern.
     pub fn matches(&self, name: &str) -> bool {
         match &self.matcher {
-            Some(m) => m.is_match(name),
-            None => self.source == name,
+            Matcher::Exact => self.source == name,
+            Matcher::All => true,
+            Matcher::StartsWith(prefix) => name.starts_with(prefix.as_str()),
+            Matcher::Glob(m) => m.is_match(name),
         }
     }
 
     /// True when the pattern has no wildcard and names exactly one secret.
     pub fn is_exact(&self) -> bool {
-        self.matcher.is_none()
+        matches!(self.matcher, Matcher::Exact)
     }
 
     /// The literal text before the first wildcard (the whole pattern when it
@@ -161,6 +179,19 @@ impl Eq for Pattern {}
 /// True when `pattern` contains a wildcard (`*`, `?` or `[`).
 pub fn is_glob(pattern: &str) -> bool {
     pattern.contains(WILDCARDS)
+}
+
+/// `*` and `literal*` (the literal free of wildcards), which need no regex.
+fn simple_shape(pattern: &str) -> Option<Matcher> {
+    let literal = pattern.trim_end_matches('*');
+    if literal.len() == pattern.len() || is_glob(literal) {
+        return None;
+    }
+    Some(if literal.is_empty() {
+        Matcher::All
+    } else {
+        Matcher::StartsWith(literal.to_owned())
+    })
 }
 
 /// Escapes `text` so that, as a pattern, it matches only itself.
@@ -325,6 +356,31 @@ mod tests {
             .expect("compiles");
         assert!(exact.is_exact());
         assert!(exact.matches("a*/key"));
+    }
+
+    #[test]
+    fn simple_shapes_match_like_the_general_matcher() {
+        let names = ["", "db", "db_", "db_x", "db_x/y", "x_db_", "DB_x"];
+        for pattern in ["*", "**", "db_*", "db_**"] {
+            let fast = Pattern::new(pattern).expect("compiles");
+            assert!(
+                !matches!(fast.matcher, Matcher::Glob(_)),
+                "{pattern} takes a fast path"
+            );
+            let glob = GlobBuilder::new(&to_globset_syntax(pattern))
+                .literal_separator(false)
+                .backslash_escape(false)
+                .build()
+                .expect("compiles")
+                .compile_matcher();
+            for name in names {
+                assert_eq!(
+                    fast.matches(name),
+                    glob.is_match(name),
+                    "{pattern} vs {name:?}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -93,13 +93,15 @@ impl Backend {
             .get_matching(&pattern)
             .await
             .map_err(|e| self.failure(e))?;
-        found.retain_mut(|m| match self.prefix.strip(&m.name) {
-            Some(logical) => {
-                m.name = logical.to_owned();
-                true
-            }
-            None => false,
-        });
+        if !self.prefix.as_str().is_empty() {
+            found.retain_mut(|m| match self.prefix.strip(&m.name) {
+                Some(logical) => {
+                    m.name = logical.to_owned();
+                    true
+                }
+                None => false,
+            });
+        }
         Ok((pattern, found))
     }
 }

@@ -78,6 +78,21 @@ impl SecretCache {
         self.changed();
     }
 
+    /// Stores many values at once: one guard, one version bump, and room
+    /// reserved up front, which is what a `load` of thousands of keys needs.
+    pub fn insert_many(&self, entries: Vec<(String, SecretValue)>) {
+        if entries.is_empty() {
+            return;
+        }
+        let shared = self.shared.pin();
+        shared.reserve(entries.len());
+        for (key, value) in entries {
+            shared.insert(key, value);
+        }
+        drop(shared);
+        self.changed();
+    }
+
     /// Drops the value for `key`, if cached.
     pub fn remove(&self, key: &str) {
         self.shared.pin().remove(key);

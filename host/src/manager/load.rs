@@ -87,12 +87,18 @@ impl SecretsManager {
             loaded: 0,
             failed: Vec::new(),
         };
+        let caching = self.inner.cache.is_some();
+        let mut fetched = Vec::with_capacity(if caching { found.len() } else { 0 });
         for matched in found {
             match matched.value {
                 Ok(text) => {
-                    if let Some(cache) = &self.inner.cache {
-                        let value = SecretValue::from_text(text);
-                        cache.insert(format!("{}:{}", key.backend, matched.name), value);
+                    if caching {
+                        let mut cache_key =
+                            String::with_capacity(key.backend.len() + 1 + matched.name.len());
+                        cache_key.push_str(key.backend);
+                        cache_key.push(':');
+                        cache_key.push_str(&matched.name);
+                        fetched.push((cache_key, SecretValue::from_text(text)));
                     }
                     report.loaded += 1;
                 }
@@ -107,6 +113,10 @@ impl SecretsManager {
                     report.failed.push(matched.name);
                 }
             }
+        }
+
+        if let Some(cache) = &self.inner.cache {
+            cache.insert_many(fetched);
         }
 
         if report.matched == 0 {

@@ -77,9 +77,14 @@ impl SecretsManager {
 
     /// The secret for `key` (`backend:name`), from the cache when cached.
     pub async fn get(&self, key: &str) -> Result<SecretValue> {
-        if let Some(value) = self.cached(key) {
-            return Ok(value);
+        match self.cached(key) {
+            Some(value) => Ok(value),
+            // Boxed so that the future of a cache hit stays small.
+            None => Box::pin(self.fetch_and_cache(key)).await,
         }
+    }
+
+    async fn fetch_and_cache(&self, key: &str) -> Result<SecretValue> {
         let (key_parts, backend) = self.resolve(key)?;
         let value = SecretValue::from_text(backend.fetch(key_parts.name).await?);
         if let Some(cache) = &self.inner.cache {

@@ -1,11 +1,11 @@
 //! `type: dotenv`: secrets from a `.env` file (syntax in
 //! [`dotenv_syntax`](super::dotenv_syntax)), read once on first access.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 
+use super::SecretMap;
 use super::dotenv_syntax::parse_dotenv;
 use super::source_file::SourceFile;
 use crate::provider::{MatchedSecret, Pattern, ProviderError, SecretsProvider};
@@ -13,7 +13,7 @@ use crate::value::SecretText;
 
 /// Serves the entries of one `.env` file.
 pub struct DotenvProvider {
-    file: SourceFile<HashMap<String, SecretText>>,
+    file: SourceFile<SecretMap<SecretText>>,
 }
 
 impl DotenvProvider {
@@ -25,7 +25,7 @@ impl DotenvProvider {
     }
 }
 
-fn parse(path: &Path, text: &str) -> Result<HashMap<String, SecretText>, ProviderError> {
+fn parse(path: &Path, text: &str) -> Result<SecretMap<SecretText>, ProviderError> {
     let entries = parse_dotenv(text);
     for skipped in &entries.skipped {
         tracing::warn!(

@@ -11,8 +11,7 @@
 //!   quote only whitespace and a comment may follow.
 //! - The last of duplicate keys wins. There is no `$` expansion.
 
-use std::collections::HashMap;
-
+use super::SecretMap;
 use crate::value::SecretText;
 
 /// A line that was skipped, and why (no content).
@@ -28,7 +27,7 @@ pub struct SkippedLine {
 #[derive(Debug, Default)]
 pub struct DotenvEntries {
     /// Key to value; the last of duplicate keys wins.
-    pub values: HashMap<String, SecretText>,
+    pub values: SecretMap<SecretText>,
     /// Lines that were not `KEY=VALUE`.
     pub skipped: Vec<SkippedLine>,
 }

@@ -8,7 +8,6 @@
 //! the environment when a value is read; an unset variable is a backend
 //! error for that secret alone.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
@@ -16,6 +15,7 @@ use serde_json::Value as Json;
 use serde_yaml::Value as Yaml;
 use zeroize::Zeroize;
 
+use super::SecretMap;
 use super::source_file::SourceFile;
 use crate::config::tree::scalar_spelling;
 use crate::config::{UnsetVariable, expand_from_env};
@@ -23,7 +23,7 @@ use crate::provider::{MatchedSecret, Pattern, ProviderError, SecretsProvider};
 use crate::value::SecretText;
 
 /// The file's top-level entries, values still as parsed.
-struct Entries(HashMap<String, Yaml>);
+struct Entries(SecretMap<Yaml>);
 
 impl Drop for Entries {
     fn drop(&mut self) {
@@ -60,10 +60,13 @@ fn parse(path: &Path, text: &str) -> Result<Entries, ProviderError> {
     let root: Yaml = serde_yaml::from_str(text)
         .map_err(|e| ProviderError::failed(format!("{} is not valid YAML: {e}", path.display())))?;
     match root {
-        Yaml::Null => Ok(Entries(HashMap::new())),
+        Yaml::Null => Ok(Entries(SecretMap::default())),
         Yaml::Mapping(map) => Ok(Entries(
             map.into_iter()
-                .map(|(k, v)| (scalar_spelling(&k).unwrap_or_default(), v))
+                .map(|(k, v)| match k {
+                    Yaml::String(name) => (name, v),
+                    other => (scalar_spelling(&other).unwrap_or_default(), v),
+                })
                 .collect(),
         )),
         _ => Err(ProviderError::failed(format!(

@@ -16,6 +16,10 @@ pub use file::FileProvider;
 use crate::config::BackendKind;
 use crate::provider::SecretsProvider;
 
+/// A map keyed by full secret names (hashed with foldhash: the names come
+/// from the operator's own files, not from an attacker).
+pub(crate) type SecretMap<V> = hashbrown::HashMap<String, V, foldhash::fast::RandomState>;
+
 /// The provider for a configured backend kind.
 pub fn provider_for(kind: &BackendKind) -> Arc<dyn SecretsProvider> {
     match kind {
