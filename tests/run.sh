@@ -15,8 +15,5 @@ cargo fmt --all --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-echo "== cargo test"
-cargo test --workspace --all-targets --locked
-
-echo "== doc tests"
-cargo test --workspace --doc --locked
+echo "== cargo test (unit, integration and doc tests)"
+cargo test --workspace --locked
