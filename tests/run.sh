@@ -9,6 +9,17 @@ echo "== toolchain"
 cargo --version
 rustc --version
 
+echo "== moto (a local AWS Secrets Manager for the aws backend's tests)"
+# Installed into a project-local virtual environment. The tests start and
+# stop the server themselves; with CI=true they fail if it is missing.
+MOTO_VERSION=5.2.5
+if ! .venv/bin/python -c "import moto, sys; sys.exit(moto.__version__ != '$MOTO_VERSION')" 2>/dev/null; then
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+fi
+export PP_MOTO_SERVER="$PWD/.venv/bin/moto_server"
+"$PP_MOTO_SERVER" --help > /dev/null
+
 echo "== cargo fmt --check"
 cargo fmt --all --check
 
@@ -17,3 +28,7 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "== cargo test (unit, integration and doc tests)"
 cargo test --workspace --locked
+
+echo "== without the default features (no aws backend)"
+cargo clippy -p pp-secrets --no-default-features --all-targets --locked -- -D warnings
+cargo test -p pp-secrets --no-default-features --locked

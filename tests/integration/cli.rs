@@ -319,7 +319,7 @@ fn config_errors_exit_2() {
         "unknown-field.yaml",
         "unknown-type.yaml",
         "missing-path.yaml",
-        "aws-not-built.yaml",
+        "wasm-not-built.yaml",
         "unknown-section-field.yaml",
         "unset-var.yaml",
         "bad-declaration.yaml",

@@ -74,12 +74,48 @@ fn missing_required_field_is_an_error_naming_it() {
 }
 
 #[test]
-fn aws_and_wasm_types_are_not_built_in_yet() {
-    let msg = error_of("aws-not-built.yaml");
-    assert!(msg.contains("not built in"), "{msg}");
-    let e = ConfigDocument::from_yaml_str("secrets:\n  backends:\n    w:\n      type: wasm\n", ".")
+fn wasm_type_is_not_built_in_yet() {
+    let msg = error_of("wasm-not-built.yaml");
+    assert!(msg.contains("`wasm` is not built in"), "{msg}");
+    assert!(msg.contains("secrets.backends.plugin.type"), "{msg}");
+}
+
+#[cfg(not(feature = "aws"))]
+#[test]
+fn aws_type_is_not_built_in_without_the_feature() {
+    let e = ConfigDocument::from_yaml_str("secrets:\n  backends:\n    a:\n      type: aws\n", ".")
         .expect_err("not built in");
-    assert!(e.to_string().contains("`wasm` is not built in"), "{e}");
+    assert!(e.to_string().contains("`aws` is not built in"), "{e}");
+}
+
+#[cfg(feature = "aws")]
+#[test]
+fn aws_settings_are_read_with_their_defaults() {
+    use pp_secrets::config::AwsSettings;
+    let doc = ConfigDocument::from_yaml_str(
+        "secrets:\n  backends:\n    a:\n      type: aws\n      region_name: eu-west-1\n      profile_name: \"\"\n      concurrency: 8\n",
+        ".",
+    )
+    .expect("valid");
+    let BackendKind::Aws(settings) = &doc.secrets.backends[0].kind else {
+        panic!("aws backend");
+    };
+    assert_eq!(settings.region_name.as_deref(), Some("eu-west-1"));
+    assert_eq!(
+        settings.profile_name, None,
+        "an empty profile means the default chain"
+    );
+    assert_eq!(settings.concurrency, 8);
+    assert_eq!(settings.max_attempts, AwsSettings::default().max_attempts);
+    let e = ConfigDocument::from_yaml_str(
+        "secrets:\n  backends:\n    a:\n      type: aws\n      concurrency: 0\n",
+        ".",
+    )
+    .expect_err("zero concurrency");
+    assert!(
+        e.to_string().contains("secrets.backends.a.concurrency"),
+        "{e}"
+    );
 }
 
 #[test]

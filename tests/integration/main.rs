@@ -4,6 +4,8 @@
 mod support;
 
 mod application;
+#[cfg(feature = "aws")]
+mod aws;
 mod backends;
 mod cli;
 mod config;

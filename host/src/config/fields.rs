@@ -122,6 +122,22 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// A whole number of at least 1 (numbers written as strings are
+    /// accepted, for `${VAR}`).
+    #[cfg_attr(not(feature = "aws"), allow(dead_code))]
+    pub fn positive(&self, name: &str, default: u64) -> Result<u64> {
+        let number = match self.get(name) {
+            None => return Ok(default),
+            Some(Value::Number(n)) => n.as_u64(),
+            Some(Value::String(s)) => s.parse().ok(),
+            Some(_) => None,
+        };
+        match number {
+            Some(n) if n >= 1 => Ok(n),
+            _ => Err(self.error(name, "expected a whole number of at least 1")),
+        }
+    }
+
     /// A list of strings.
     pub fn string_list(&self, name: &str) -> Result<Vec<String>> {
         match self.get(name) {

@@ -54,6 +54,45 @@ pub enum BackendKind {
         /// The `.env` file (default `.env` next to the config).
         path: PathBuf,
     },
+    /// `type: aws`: AWS Secrets Manager (needs the `aws` cargo feature).
+    Aws(AwsSettings),
+}
+
+/// Settings of an `aws` backend. Anything not set here comes from the
+/// standard AWS chain (environment, shared config and credentials files).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsSettings {
+    /// `region_name`: the region; else `AWS_REGION` or the profile's.
+    pub region_name: Option<String>,
+    /// `profile_name`: a profile of the shared config files. When set, its
+    /// credentials are used even if the environment has others.
+    pub profile_name: Option<String>,
+    /// `endpoint_url`: a Secrets Manager endpoint, such as a local server;
+    /// else `AWS_ENDPOINT_URL` or the region's endpoint.
+    pub endpoint_url: Option<String>,
+    /// `concurrency`: batch calls in flight at once during a `load`.
+    pub concurrency: usize,
+    /// `max_attempts`: tries per call, retrying throttling, 5xx and
+    /// connection errors with exponential backoff.
+    pub max_attempts: u32,
+    /// `connect_timeout_ms`: time to open a connection.
+    pub connect_timeout_ms: u64,
+    /// `attempt_timeout_ms`: time for one attempt of one call.
+    pub attempt_timeout_ms: u64,
+}
+
+impl Default for AwsSettings {
+    fn default() -> Self {
+        Self {
+            region_name: None,
+            profile_name: None,
+            endpoint_url: None,
+            concurrency: 4,
+            max_attempts: 3,
+            connect_timeout_ms: 2_000,
+            attempt_timeout_ms: 5_000,
+        }
+    }
 }
 
 impl BackendKind {
@@ -63,6 +102,7 @@ impl BackendKind {
             BackendKind::Env => "env",
             BackendKind::File { .. } => "file",
             BackendKind::Dotenv { .. } => "dotenv",
+            BackendKind::Aws(_) => "aws",
         }
     }
 }

@@ -5,15 +5,40 @@ use std::path::Path;
 use serde_yaml::Value;
 
 use crate::config::fields::{Fields, kind_of};
+#[cfg(feature = "aws")]
+use crate::config::model::AwsSettings;
 use crate::config::model::{BackendConfig, BackendKind, SecretsConfig};
 use crate::error::{Error, Result};
 
 const SECTION_FIELDS: &[&str] = &["enabled", "cache_enabled", "backends", "load"];
 const ENV_FIELDS: &[&str] = &["type", "prefix"];
 const FILE_FIELDS: &[&str] = &["type", "prefix", "path"];
+#[cfg(feature = "aws")]
+const AWS_FIELDS: &[&str] = &[
+    "type",
+    "prefix",
+    "region_name",
+    "profile_name",
+    "endpoint_url",
+    "concurrency",
+    "max_attempts",
+    "connect_timeout_ms",
+    "attempt_timeout_ms",
+];
 
 /// Backend types this project defines but this build does not contain.
-const NOT_BUILT_IN: &[&str] = &["aws", "wasm"];
+const NOT_BUILT_IN: &[&str] = &[
+    "wasm",
+    #[cfg(not(feature = "aws"))]
+    "aws",
+];
+
+/// The types this build serves, for messages.
+const BUILT_IN: &str = if cfg!(feature = "aws") {
+    "env, file, dotenv, aws"
+} else {
+    "env, file, dotenv"
+};
 
 /// Reads the `secrets` section (`None` when the file has none). Relative
 /// paths are resolved against `base_dir`.
@@ -105,13 +130,15 @@ fn parse_backend(
     let allowed = match type_name.as_str() {
         "env" => ENV_FIELDS,
         "file" | "dotenv" => FILE_FIELDS,
+        #[cfg(feature = "aws")]
+        "aws" => AWS_FIELDS,
         t if NOT_BUILT_IN.contains(&t) => {
             return Err(Error::config(
                 file,
                 format!("{path}.type"),
                 format!(
                     "backend type `{t}` is not built into this build of pp-secrets \
-                     (built in: env, file, dotenv)"
+                     (built in: {BUILT_IN})"
                 ),
             ));
         }
@@ -136,6 +163,8 @@ fn parse_backend(
                 &fields.string("path")?.unwrap_or_else(|| ".env".into()),
             ),
         },
+        #[cfg(feature = "aws")]
+        "aws" => BackendKind::Aws(parse_aws(&fields)?),
         _ => BackendKind::Env,
     };
     Ok(BackendConfig {
@@ -143,6 +172,34 @@ fn parse_backend(
         prefix: fields.string("prefix")?.unwrap_or_default(),
         kind,
     })
+}
+
+#[cfg(feature = "aws")]
+fn parse_aws(fields: &Fields) -> Result<AwsSettings> {
+    let defaults = AwsSettings::default();
+    let non_empty = |name: &str| -> Result<Option<String>> {
+        Ok(fields.string(name)?.filter(|s| !s.is_empty()))
+    };
+    let settings = AwsSettings {
+        region_name: non_empty("region_name")?,
+        profile_name: non_empty("profile_name")?,
+        endpoint_url: non_empty("endpoint_url")?,
+        concurrency: fields.positive("concurrency", defaults.concurrency as u64)? as usize,
+        max_attempts: fields.positive("max_attempts", u64::from(defaults.max_attempts))? as u32,
+        connect_timeout_ms: fields.positive("connect_timeout_ms", defaults.connect_timeout_ms)?,
+        attempt_timeout_ms: fields.positive("attempt_timeout_ms", defaults.attempt_timeout_ms)?,
+    };
+    if settings.concurrency > 64 || settings.max_attempts > 10 {
+        return Err(fields.error(
+            if settings.concurrency > 64 {
+                "concurrency"
+            } else {
+                "max_attempts"
+            },
+            "is too large (concurrency at most 64, max_attempts at most 10)",
+        ));
+    }
+    Ok(settings)
 }
 
 /// `path` made absolute against `base_dir` (the config file's directory).

@@ -1,6 +1,8 @@
 //! The built-in backends, one module each, and the factory that turns a
 //! [`BackendKind`] into a provider.
 
+#[cfg(feature = "aws")]
+mod aws;
 mod dotenv;
 pub(crate) mod dotenv_syntax;
 mod env;
@@ -9,22 +11,37 @@ mod source_file;
 
 use std::sync::Arc;
 
+#[cfg(feature = "aws")]
+pub use aws::AwsProvider;
 pub use dotenv::DotenvProvider;
 pub use env::EnvProvider;
 pub use file::FileProvider;
 
 use crate::config::BackendKind;
+use crate::error::Error;
 use crate::provider::SecretsProvider;
 
 /// A map keyed by full secret names (hashed with foldhash: the names come
 /// from the operator's own files, not from an attacker).
 pub(crate) type SecretMap<V> = hashbrown::HashMap<String, V, foldhash::fast::RandomState>;
 
-/// The provider for a configured backend kind.
-pub fn provider_for(kind: &BackendKind) -> Arc<dyn SecretsProvider> {
-    match kind {
+/// The provider for a configured backend kind. Fails only for a kind whose
+/// cargo feature this build lacks (the config parser rejects those first).
+#[cfg_attr(feature = "aws", allow(unused_variables))]
+pub fn provider_for(name: &str, kind: &BackendKind) -> Result<Arc<dyn SecretsProvider>, Error> {
+    Ok(match kind {
         BackendKind::Env => Arc::new(EnvProvider::new()),
         BackendKind::File { path } => Arc::new(FileProvider::new(path.clone())),
         BackendKind::Dotenv { path } => Arc::new(DotenvProvider::new(path.clone())),
-    }
+        #[cfg(feature = "aws")]
+        BackendKind::Aws(settings) => Arc::new(AwsProvider::new(settings.clone())),
+        #[cfg(not(feature = "aws"))]
+        BackendKind::Aws(_) => {
+            return Err(Error::config(
+                None,
+                format!("backends.{name}.type"),
+                "backend type `aws` is not built into this build of pp-secrets",
+            ));
+        }
+    })
 }

@@ -1,0 +1,62 @@
+//! AWS failures as provider errors: `ResourceNotFoundException` is a
+//! not-found, everything else a failure carrying the AWS error code and the
+//! secret's name. AWS error messages name secrets, never their values.
+
+use aws_sdk_secretsmanager::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+
+use crate::provider::ProviderError;
+
+/// The AWS error code for a resource that does not exist.
+pub const NOT_FOUND: &str = "ResourceNotFoundException";
+/// The AWS error code for a call the credentials may not make.
+pub const ACCESS_DENIED: &str = "AccessDeniedException";
+
+/// A failed call: its AWS error code, if the service answered.
+pub fn code_of<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> Option<&str> {
+    match e {
+        SdkError::ServiceError(service) => service.err().code(),
+        _ => None,
+    }
+}
+
+/// A failed call about `subject` (a secret's name, or "listing").
+pub fn call_failed<E, R>(operation: &str, subject: &str, e: &SdkError<E, R>) -> ProviderError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    if let SdkError::ServiceError(service) = e {
+        let err = service.err();
+        let code = err.code().unwrap_or("UnknownError");
+        if code == NOT_FOUND {
+            return ProviderError::NotFound;
+        }
+        return ProviderError::failed(format!(
+            "AWS {operation} failed for {subject} with {code}: {}",
+            err.message().unwrap_or("no message")
+        ));
+    }
+    ProviderError::failed(format!(
+        "AWS {operation} failed for {subject}: {}",
+        DisplayErrorContext(e)
+    ))
+}
+
+/// A per-secret error from a `BatchGetSecretValue` response.
+pub fn batch_entry_failed(name: &str, code: Option<&str>, message: Option<&str>) -> ProviderError {
+    match code {
+        Some(NOT_FOUND) => ProviderError::NotFound,
+        code => ProviderError::failed(format!(
+            "AWS BatchGetSecretValue failed for {name} with {}: {}",
+            code.unwrap_or("UnknownError"),
+            message.unwrap_or("no message")
+        )),
+    }
+}
+
+/// The error for a secret stored as binary.
+pub fn binary(name: &str) -> ProviderError {
+    ProviderError::failed(format!(
+        "{name} is a binary secret: binary secrets are not supported"
+    ))
+}

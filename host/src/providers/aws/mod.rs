@@ -1,0 +1,256 @@
+//! `type: aws`: AWS Secrets Manager.
+//!
+//! - `get` is one `GetSecretValue`.
+//! - `list` pages through `ListSecrets` (100 a page) with the pattern's
+//!   literal prefix (its text before the first wildcard) as the server-side
+//!   `name` filter, a case-sensitive prefix match, and matches the full glob
+//!   on the client. An exact name is its own prefix.
+//! - The bulk call behind `load` lists, then fetches the names with
+//!   `BatchGetSecretValue`, 20 names a call, `concurrency` calls at once. Each
+//!   name comes back with its value or its own error (from the response's
+//!   `Errors`); a name the response leaves out is an error too, so no secret
+//!   goes missing silently. Where the batch call is denied
+//!   (`AccessDeniedException`), names are fetched with `GetSecretValue`
+//!   instead, and the provider remembers to do so.
+//! - Binary secrets are an error: values here are text.
+//!
+//! The client is built on first use, so a manager with an `aws` backend
+//! starts (and serves its other backends) without AWS being reachable.
+
+mod client;
+mod errors;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use async_trait::async_trait;
+use aws_sdk_secretsmanager::Client;
+use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType};
+use futures_util::stream::{self, StreamExt};
+use tokio::sync::OnceCell;
+
+use crate::config::AwsSettings;
+use crate::provider::{MatchedSecret, Pattern, ProviderError, SecretsProvider};
+use crate::value::SecretText;
+
+/// Names a `BatchGetSecretValue` call may carry.
+const BATCH_SIZE: usize = 20;
+/// Names a `ListSecrets` page may carry.
+const PAGE_SIZE: i32 = 100;
+
+/// Serves secrets from AWS Secrets Manager.
+pub struct AwsProvider {
+    settings: AwsSettings,
+    client: OnceCell<Client>,
+    batch_denied: AtomicBool,
+}
+
+impl AwsProvider {
+    /// A provider for `settings`; the client is built on first use.
+    pub fn new(settings: AwsSettings) -> Self {
+        Self {
+            settings,
+            client: OnceCell::new(),
+            batch_denied: AtomicBool::new(false),
+        }
+    }
+
+    /// A provider over a client you built (your own credentials, endpoint,
+    /// interceptors), fetching with `concurrency` batch calls at once.
+    pub fn with_client(client: Client, concurrency: usize) -> Self {
+        Self {
+            settings: AwsSettings {
+                concurrency: concurrency.max(1),
+                ..AwsSettings::default()
+            },
+            client: OnceCell::new_with(Some(client)),
+            batch_denied: AtomicBool::new(false),
+        }
+    }
+
+    async fn client(&self) -> Result<&Client, ProviderError> {
+        self.client
+            .get_or_try_init(|| client::build_client(&self.settings))
+            .await
+    }
+
+    /// Every full name matching `pattern`.
+    async fn list_names(&self, pattern: &Pattern) -> Result<Vec<String>, ProviderError> {
+        let client = self.client().await?;
+        let prefix = pattern.literal_prefix();
+        let mut names = Vec::new();
+        let mut next_token: Option<String> = None;
+        loop {
+            let mut request = client
+                .list_secrets()
+                .max_results(PAGE_SIZE)
+                .set_next_token(next_token.take());
+            if !prefix.is_empty() {
+                request = request.filters(
+                    Filter::builder()
+                        .key(FilterNameStringType::Name)
+                        .values(prefix)
+                        .build(),
+                );
+            }
+            let page = request
+                .send()
+                .await
+                .map_err(|e| errors::call_failed("ListSecrets", "the listing", &e))?;
+            names.extend(
+                page.secret_list()
+                    .iter()
+                    .filter_map(|entry| entry.name())
+                    .filter(|name| pattern.matches(name))
+                    .map(str::to_owned),
+            );
+            match page.next_token() {
+                Some(token) if !token.is_empty() => next_token = Some(token.to_owned()),
+                _ => break,
+            }
+        }
+        Ok(names)
+    }
+
+    /// One chunk of names with `BatchGetSecretValue`, or with
+    /// `GetSecretValue` each where the batch call is denied.
+    async fn fetch_chunk(&self, client: &Client, names: Vec<String>) -> Vec<MatchedSecret> {
+        if !self.batch_denied.load(Ordering::Relaxed) {
+            match self.batch_get(client, &names).await {
+                Ok(found) => return found,
+                Err(BatchFailure::Denied) => {
+                    tracing::warn!(
+                        "BatchGetSecretValue is denied; falling back to GetSecretValue per secret"
+                    );
+                    self.batch_denied.store(true, Ordering::Relaxed);
+                }
+                Err(BatchFailure::Other(error)) => {
+                    return names
+                        .into_iter()
+                        .map(|name| MatchedSecret {
+                            name,
+                            value: Err(error.clone()),
+                        })
+                        .collect();
+                }
+            }
+        }
+        let mut found = Vec::with_capacity(names.len());
+        for name in names {
+            let value = self.get_one(client, &name).await;
+            found.push(MatchedSecret { name, value });
+        }
+        found
+    }
+
+    async fn batch_get(
+        &self,
+        client: &Client,
+        names: &[String],
+    ) -> Result<Vec<MatchedSecret>, BatchFailure> {
+        let response = client
+            .batch_get_secret_value()
+            .set_secret_id_list(Some(names.to_vec()))
+            .send()
+            .await
+            .map_err(|e| {
+                if errors::code_of(&e) == Some(errors::ACCESS_DENIED) {
+                    BatchFailure::Denied
+                } else {
+                    BatchFailure::Other(errors::call_failed(
+                        "BatchGetSecretValue",
+                        &format!("{} secrets", names.len()),
+                        &e,
+                    ))
+                }
+            })?;
+        let mut values: std::collections::HashMap<&str, Result<SecretText, ProviderError>> =
+            std::collections::HashMap::with_capacity(names.len());
+        for entry in response.secret_values() {
+            let Some(name) = entry.name() else { continue };
+            let value = match (entry.secret_string(), entry.secret_binary()) {
+                (Some(text), _) => Ok(SecretText::from(text)),
+                (None, Some(_)) => Err(errors::binary(name)),
+                (None, None) => Err(ProviderError::failed(format!(
+                    "AWS returned no value for {name}"
+                ))),
+            };
+            if let Some(wanted) = names.iter().find(|n| n.as_str() == name) {
+                values.insert(wanted, value);
+            }
+        }
+        for error in response.errors() {
+            let Some(id) = error.secret_id() else {
+                continue;
+            };
+            if let Some(wanted) = names.iter().find(|n| n.as_str() == id) {
+                values.insert(
+                    wanted,
+                    Err(errors::batch_entry_failed(
+                        id,
+                        error.error_code(),
+                        error.message(),
+                    )),
+                );
+            }
+        }
+        Ok(names
+            .iter()
+            .map(|name| MatchedSecret {
+                name: name.clone(),
+                value: values.remove(name.as_str()).unwrap_or_else(|| {
+                    Err(ProviderError::failed(format!(
+                        "AWS BatchGetSecretValue left {name} out of its response"
+                    )))
+                }),
+            })
+            .collect())
+    }
+
+    async fn get_one(&self, client: &Client, name: &str) -> Result<SecretText, ProviderError> {
+        let response = client
+            .get_secret_value()
+            .secret_id(name)
+            .send()
+            .await
+            .map_err(|e| errors::call_failed("GetSecretValue", name, &e))?;
+        match (response.secret_string(), response.secret_binary()) {
+            (Some(text), _) => Ok(SecretText::from(text)),
+            (None, Some(_)) => Err(errors::binary(name)),
+            (None, None) => Err(ProviderError::failed(format!(
+                "AWS returned no value for {name}"
+            ))),
+        }
+    }
+}
+
+/// Why a whole batch call failed.
+enum BatchFailure {
+    /// The credentials may not call `BatchGetSecretValue`.
+    Denied,
+    /// Any other failure, for every name of the chunk.
+    Other(ProviderError),
+}
+
+#[async_trait]
+impl SecretsProvider for AwsProvider {
+    async fn get(&self, name: &str) -> Result<SecretText, ProviderError> {
+        let client = self.client().await?;
+        self.get_one(client, name).await
+    }
+
+    async fn list(&self, pattern: &Pattern) -> Result<Vec<String>, ProviderError> {
+        self.list_names(pattern).await
+    }
+
+    async fn get_matching(&self, pattern: &Pattern) -> Result<Vec<MatchedSecret>, ProviderError> {
+        let names = self.list_names(pattern).await?;
+        let client = self.client().await?;
+        let chunks: Vec<Vec<String>> = names.chunks(BATCH_SIZE).map(<[String]>::to_vec).collect();
+        let results: Vec<Vec<MatchedSecret>> = stream::iter(chunks)
+            .map(|chunk| self.fetch_chunk(client, chunk))
+            .buffer_unordered(self.settings.concurrency)
+            .collect()
+            .await;
+        Ok(results.into_iter().flatten().collect())
+    }
+}
