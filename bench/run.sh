@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark of pp-secrets and ProcessPype 2.1.3 (see BENCHMARKS.md).
-# Installs ProcessPype into bench/.venv with Python 3.13 (pyenv), builds the
-# release binary, then runs bench/compare.py, which prints a Markdown table.
+# Installs ProcessPype (with boto3) and moto into bench/.venv with Python 3.13 (pyenv), builds the
+# release binary, then runs bench/compare.py (core) and bench/aws_compare.py
+# (AWS preload against moto), which print Markdown tables.
+# Usage: bench/run.sh [core|aws|all]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,8 +11,17 @@ PY313="${PY313:-$(pyenv root 2>/dev/null)/versions/3.13.0/bin/python3}"
 if [ ! -x bench/.venv/bin/python ]; then
   "$PY313" -m venv bench/.venv
 fi
-bench/.venv/bin/python -c 'import processpype' 2>/dev/null \
-  || bench/.venv/bin/pip install --quiet 'processpype==2.1.3'
+bench/.venv/bin/python -c 'import processpype, boto3, moto' 2>/dev/null \
+  || bench/.venv/bin/pip install --quiet 'processpype[aws]==2.1.3' 'moto[server]==5.2.5'
 
 cargo build --release --quiet -p pp-secrets --bin pp-secrets
-bench/.venv/bin/python bench/compare.py target/release/pp-secrets
+case "${1:-all}" in
+  core) bench/.venv/bin/python bench/compare.py target/release/pp-secrets ;;
+  aws) bench/.venv/bin/python bench/aws_compare.py target/release/pp-secrets bench/.venv/bin/moto_server ;;
+  all)
+    bench/.venv/bin/python bench/compare.py target/release/pp-secrets
+    echo
+    bench/.venv/bin/python bench/aws_compare.py target/release/pp-secrets bench/.venv/bin/moto_server
+    ;;
+  *) echo "usage: bench/run.sh [core|aws|all]" >&2; exit 2 ;;
+esac
