@@ -3,7 +3,7 @@
 
 use std::fs;
 
-use crate::support::{Run, basic, cli, fixture, run_with};
+use crate::support::{Run, basic, cli, fixture, run_with, temp_config};
 
 #[test]
 fn get_prints_text_as_is_with_a_newline() {
@@ -52,13 +52,9 @@ fn get_through_a_prefix_uses_the_logical_name() {
 fn get_does_not_run_the_load_declarations() {
     // The only load declaration names a missing exact secret; `get` of
     // another secret still works, while `load` fails.
-    let dir = tempfile::tempdir().expect("tempdir");
-    let config = dir.path().join("config.yaml");
-    fs::write(
-        &config,
+    let (_dir, config) = temp_config(
         "secrets:\n  enabled: true\n  backends:\n    env: {}\n  load: [\"env:PPT_MISSING\"]\n",
-    )
-    .expect("write");
+    );
     run_with(
         &config,
         &["get", "env:PPT_PRESENT"],
@@ -100,13 +96,9 @@ fn bad_arguments_exit_2() {
 
 #[test]
 fn backend_failure_exits_3_naming_the_path() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let config = dir.path().join("config.yaml");
-    fs::write(
-        &config,
+    let (dir, config) = temp_config(
         "secrets:\n  enabled: true\n  backends:\n    local:\n      type: file\n      path: absent.yaml\n",
-    )
-    .expect("write");
+    );
     let r = run_with(&config, &["get", "local:x"], &[]);
     r.expect_code(3);
     assert!(
@@ -256,13 +248,9 @@ fn run_with_a_missing_secret_does_not_start_the_child() {
 
 #[test]
 fn run_fails_when_a_load_declaration_fails() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let config = dir.path().join("config.yaml");
-    fs::write(
-        &config,
+    let (_dir, config) = temp_config(
         "secrets:\n  enabled: true\n  backends:\n    env: {}\n  load: [\"env:PPT_MISSING\"]\n",
-    )
-    .expect("write");
+    );
     run_with(&config, &["run", "--", "true"], &[]).expect_code(1);
     run_with(&config, &["render"], &[]).expect_code(1);
     run_with(&config, &["check"], &[]).expect_code(1);
@@ -287,13 +275,9 @@ fn check_reports_backends_and_declaration_counts() {
 
 #[test]
 fn check_reports_an_unreachable_backend_and_exits_3() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let config = dir.path().join("config.yaml");
-    fs::write(
-        &config,
+    let (_dir, config) = temp_config(
         "secrets:\n  enabled: true\n  backends:\n    env: {}\n    gone:\n      type: dotenv\n      path: missing.env\n",
-    )
-    .expect("write");
+    );
     let r = run_with(&config, &["check"], &[]);
     r.expect_code(3);
     assert!(r.stdout.contains("env (env): reachable"), "{}", r.stdout);

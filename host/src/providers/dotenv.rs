@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 
-use super::SecretMap;
 use super::dotenv_syntax::parse_dotenv;
 use super::source_file::SourceFile;
+use super::{SecretMap, matching_names, matching_secrets};
 use crate::provider::{MatchedSecret, Pattern, ProviderError, SecretsProvider};
 use crate::value::SecretText;
 
@@ -48,24 +48,12 @@ impl SecretsProvider for DotenvProvider {
     }
 
     async fn list(&self, pattern: &Pattern) -> Result<Vec<String>, ProviderError> {
-        let values = self.file.get().await?;
-        Ok(values
-            .keys()
-            .filter(|k| pattern.matches(k))
-            .cloned()
-            .collect())
+        Ok(matching_names(self.file.get().await?, pattern))
     }
 
     async fn get_matching(&self, pattern: &Pattern) -> Result<Vec<MatchedSecret>, ProviderError> {
         let values = self.file.get().await?;
-        Ok(values
-            .iter()
-            .filter(|(k, _)| pattern.matches(k))
-            .map(|(k, v)| MatchedSecret {
-                name: k.clone(),
-                value: Ok(v.clone()),
-            })
-            .collect())
+        Ok(matching_secrets(values, pattern, |_, v| Ok(v.clone())))
     }
 
     async fn check(&self) -> Result<(), ProviderError> {

@@ -15,8 +15,8 @@ use serde_json::Value as Json;
 use serde_yaml::Value as Yaml;
 use zeroize::Zeroize;
 
-use super::SecretMap;
 use super::source_file::SourceFile;
+use super::{SecretMap, matching_names, matching_secrets};
 use crate::config::tree::scalar_spelling;
 use crate::config::{UnsetVariable, expand_from_env};
 use crate::provider::{MatchedSecret, Pattern, ProviderError, SecretsProvider};
@@ -85,26 +85,14 @@ impl SecretsProvider for FileProvider {
     }
 
     async fn list(&self, pattern: &Pattern) -> Result<Vec<String>, ProviderError> {
-        let entries = self.file.get().await?;
-        Ok(entries
-            .0
-            .keys()
-            .filter(|k| pattern.matches(k))
-            .cloned()
-            .collect())
+        Ok(matching_names(&self.file.get().await?.0, pattern))
     }
 
     async fn get_matching(&self, pattern: &Pattern) -> Result<Vec<MatchedSecret>, ProviderError> {
         let entries = self.file.get().await?;
-        Ok(entries
-            .0
-            .iter()
-            .filter(|(k, _)| pattern.matches(k))
-            .map(|(k, v)| MatchedSecret {
-                name: k.clone(),
-                value: self.render(k, v),
-            })
-            .collect())
+        Ok(matching_secrets(&entries.0, pattern, |name, value| {
+            self.render(name, value)
+        }))
     }
 
     async fn check(&self) -> Result<(), ProviderError> {

@@ -19,11 +19,33 @@ pub use file::FileProvider;
 
 use crate::config::BackendKind;
 use crate::error::Error;
-use crate::provider::SecretsProvider;
+use crate::provider::{MatchedSecret, Pattern, ProviderError, SecretsProvider};
+use crate::value::SecretText;
 
 /// A map keyed by full secret names (hashed with foldhash: the names come
 /// from the operator's own files, not from an attacker).
 pub(crate) type SecretMap<V> = hashbrown::HashMap<String, V, foldhash::fast::RandomState>;
+
+/// The names in `map` that match `pattern`.
+pub(crate) fn matching_names<V>(map: &SecretMap<V>, pattern: &Pattern) -> Vec<String> {
+    map.keys().filter(|k| pattern.matches(k)).cloned().collect()
+}
+
+/// The entries of `map` that match `pattern`, each turned into the string
+/// the backend stores by `render` (which may fail for that entry alone).
+pub(crate) fn matching_secrets<V>(
+    map: &SecretMap<V>,
+    pattern: &Pattern,
+    render: impl Fn(&str, &V) -> Result<SecretText, ProviderError>,
+) -> Vec<MatchedSecret> {
+    map.iter()
+        .filter(|(name, _)| pattern.matches(name))
+        .map(|(name, value)| MatchedSecret {
+            name: name.clone(),
+            value: render(name, value),
+        })
+        .collect()
+}
 
 /// The provider for a configured backend kind. Fails only for a kind whose
 /// cargo feature this build lacks (the config parser rejects those first).
