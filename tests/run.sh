@@ -20,6 +20,10 @@ fi
 export PP_MOTO_SERVER="$PWD/.venv/bin/moto_server"
 "$PP_MOTO_SERVER" --help > /dev/null
 
+echo "== wasm32-wasip2 target and the provider components"
+rustup target add wasm32-wasip2
+cargo build --release --locked --target wasm32-wasip2 -p pp-secrets-dir-provider
+
 echo "== cargo fmt --check"
 cargo fmt --all --check
 
@@ -28,6 +32,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "== cargo test (unit, integration and doc tests)"
 cargo test --workspace --locked
+
+echo "== rustdoc (broken links and missing docs are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
 
 echo "== without the default features (no aws backend)"
 cargo clippy -p pp-secrets --no-default-features --all-targets --locked -- -D warnings
