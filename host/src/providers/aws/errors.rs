@@ -5,6 +5,7 @@
 use aws_sdk_secretsmanager::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
 use crate::provider::ProviderError;
+use crate::value::SecretText;
 
 /// The AWS error code for a resource that does not exist.
 pub const NOT_FOUND: &str = "ResourceNotFoundException";
@@ -54,9 +55,16 @@ pub fn batch_entry_failed(name: &str, code: Option<&str>, message: Option<&str>)
     }
 }
 
-/// The error for a secret stored as binary.
-pub fn binary(name: &str) -> ProviderError {
-    ProviderError::failed(format!(
-        "{name} is a binary secret: binary secrets are not supported"
-    ))
+/// The value of secret `name` from a response's `SecretString` (and
+/// whether it had a `SecretBinary` instead): binary secrets are an error.
+pub fn value_of(name: &str, text: Option<&str>, binary: bool) -> Result<SecretText, ProviderError> {
+    match (text, binary) {
+        (Some(text), _) => Ok(SecretText::from(text)),
+        (None, true) => Err(ProviderError::failed(format!(
+            "{name} is a binary secret: binary secrets are not supported"
+        ))),
+        (None, false) => Err(ProviderError::failed(format!(
+            "AWS returned no value for {name}"
+        ))),
+    }
 }

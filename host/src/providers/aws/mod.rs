@@ -167,13 +167,8 @@ impl AwsProvider {
             std::collections::HashMap::with_capacity(names.len());
         for entry in response.secret_values() {
             let Some(name) = entry.name() else { continue };
-            let value = match (entry.secret_string(), entry.secret_binary()) {
-                (Some(text), _) => Ok(SecretText::from(text)),
-                (None, Some(_)) => Err(errors::binary(name)),
-                (None, None) => Err(ProviderError::failed(format!(
-                    "AWS returned no value for {name}"
-                ))),
-            };
+            let value =
+                errors::value_of(name, entry.secret_string(), entry.secret_binary().is_some());
             if let Some(wanted) = names.iter().find(|n| n.as_str() == name) {
                 values.insert(wanted, value);
             }
@@ -213,13 +208,11 @@ impl AwsProvider {
             .send()
             .await
             .map_err(|e| errors::call_failed("GetSecretValue", name, &e))?;
-        match (response.secret_string(), response.secret_binary()) {
-            (Some(text), _) => Ok(SecretText::from(text)),
-            (None, Some(_)) => Err(errors::binary(name)),
-            (None, None) => Err(ProviderError::failed(format!(
-                "AWS returned no value for {name}"
-            ))),
-        }
+        errors::value_of(
+            name,
+            response.secret_string(),
+            response.secret_binary().is_some(),
+        )
     }
 }
 
