@@ -34,11 +34,16 @@ pub struct DotenvEntries {
 
 /// Parses `.env` text.
 pub fn parse_dotenv(text: &str) -> DotenvEntries {
-    let lines: Vec<&str> = text
-        .split('\n')
-        .map(|l| l.strip_suffix('\r').unwrap_or(l))
-        .collect();
-    let mut out = DotenvEntries::default();
+    // Sized up front: a 10,000-line file would otherwise regrow these
+    // (and, past the allocator's mmap threshold, map fresh pages) a dozen
+    // times each.
+    let line_count = text.bytes().filter(|&b| b == b'\n').count() + 1;
+    let mut lines: Vec<&str> = Vec::with_capacity(line_count);
+    lines.extend(text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)));
+    let mut out = DotenvEntries {
+        values: SecretMap::with_capacity_and_hasher(line_count, Default::default()),
+        skipped: Vec::new(),
+    };
     let mut i = 0;
     while i < lines.len() {
         let number = i + 1;

@@ -38,13 +38,17 @@ pub(crate) fn matching_secrets<V>(
     pattern: &Pattern,
     render: impl Fn(&str, &V) -> Result<SecretText, ProviderError>,
 ) -> Vec<MatchedSecret> {
-    map.iter()
-        .filter(|(name, _)| pattern.matches(name))
-        .map(|(name, value)| MatchedSecret {
-            name: name.clone(),
-            value: render(name, value),
-        })
-        .collect()
+    // Sized for the common `*` up front, so a large load does not regrow it.
+    let mut matched = Vec::with_capacity(map.len());
+    matched.extend(
+        map.iter()
+            .filter(|(name, _)| pattern.matches(name))
+            .map(|(name, value)| MatchedSecret {
+                name: name.clone(),
+                value: render(name, value),
+            }),
+    );
+    matched
 }
 
 /// The provider for a configured backend kind. Fails only for a kind whose
