@@ -1,6 +1,9 @@
 //! Speed of the manager, run by `bench/run.sh` side by side with
 //! ProcessPype on the same data. Prints one JSON object a line.
 //!
+//! This measures the library as a service embeds it, with the system
+//! allocator; the `pp-secrets` binary uses mimalloc (see host/Cargo.toml).
+//!
 //! Reads its data from the directory in `PP_BENCH_DATA`:
 //! `cached.yaml` (keys for the cached-get loop), `preload.yaml` and
 //! `preload.env` (10,000 keys each).
@@ -16,11 +19,6 @@ use pp_secrets::providers::{DotenvProvider, FileProvider};
 
 /// Rounds for the preloads, whose best is reported (see `GET_ROUNDS`).
 const ROUNDS: usize = 7;
-
-/// The allocator the `pp-secrets` binary uses, so the figures are the CLI's.
-#[cfg(feature = "mimalloc")]
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// Rounds for the cached-get loops, whose best is reported: on a shared,
 /// noisy machine the fastest round is the closest to the code's own cost
 /// (noise only ever adds time). Threads are pinned to cores for the same
