@@ -1,8 +1,6 @@
 //! Speed of the manager, run by `bench/run.sh` side by side with
 //! ProcessPype on the same data. Prints one JSON object a line.
-//!
-//! This measures the library as a service embeds it, with the system
-//! allocator; the `pp-secrets` binary uses mimalloc (see host/Cargo.toml).
+
 //!
 //! Reads its data from the directory in `PP_BENCH_DATA`:
 //! `cached.yaml` (keys for the cached-get loop), `preload.yaml` and

@@ -16,11 +16,6 @@ use tracing_subscriber::EnvFilter;
 
 use args::Cli;
 
-/// See the `mimalloc` feature in host/Cargo.toml for why.
-#[cfg(feature = "mimalloc")]
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose);
