@@ -19,7 +19,9 @@ use std::path::{Path, PathBuf};
 use serde_yaml::Value;
 
 pub use expand::{UnsetVariable, expand_from_env, expand_vars};
-pub use model::{AwsSettings, BackendConfig, BackendKind, SecretsConfig};
+#[cfg(feature = "aws")]
+pub use model::AwsSettings;
+pub use model::{BackendConfig, BackendKind, SecretsConfig};
 
 use crate::error::{Error, Result};
 

@@ -54,10 +54,12 @@ pub enum BackendKind {
         /// The `.env` file (default `.env` next to the config).
         path: PathBuf,
     },
-    /// `type: aws`: AWS Secrets Manager (needs the `aws` cargo feature).
+    /// `type: aws`: AWS Secrets Manager (the `aws` cargo feature).
+    #[cfg(feature = "aws")]
     Aws(AwsSettings),
 }
 
+#[cfg(feature = "aws")]
 /// Settings of an `aws` backend. Anything not set here comes from the
 /// standard AWS chain (environment, shared config and credentials files).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,6 +83,7 @@ pub struct AwsSettings {
     pub attempt_timeout_ms: u64,
 }
 
+#[cfg(feature = "aws")]
 impl Default for AwsSettings {
     fn default() -> Self {
         Self {
@@ -102,6 +105,7 @@ impl BackendKind {
             BackendKind::Env => "env",
             BackendKind::File { .. } => "file",
             BackendKind::Dotenv { .. } => "dotenv",
+            #[cfg(feature = "aws")]
             BackendKind::Aws(_) => "aws",
         }
     }

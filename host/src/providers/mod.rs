@@ -18,7 +18,6 @@ pub use env::EnvProvider;
 pub use file::FileProvider;
 
 use crate::config::BackendKind;
-use crate::error::Error;
 use crate::provider::{MatchedSecret, Pattern, ProviderError, SecretsProvider};
 use crate::value::SecretText;
 
@@ -51,23 +50,13 @@ pub(crate) fn matching_secrets<V>(
     matched
 }
 
-/// The provider for a configured backend kind. Fails only for a kind whose
-/// cargo feature this build lacks (the config parser rejects those first).
-#[cfg_attr(feature = "aws", allow(unused_variables))]
-pub fn provider_for(name: &str, kind: &BackendKind) -> Result<Arc<dyn SecretsProvider>, Error> {
-    Ok(match kind {
+/// The provider for a configured backend kind.
+pub fn provider_for(kind: &BackendKind) -> Arc<dyn SecretsProvider> {
+    match kind {
         BackendKind::Env => Arc::new(EnvProvider::new()),
         BackendKind::File { path } => Arc::new(FileProvider::new(path.clone())),
         BackendKind::Dotenv { path } => Arc::new(DotenvProvider::new(path.clone())),
         #[cfg(feature = "aws")]
         BackendKind::Aws(settings) => Arc::new(AwsProvider::new(settings.clone())),
-        #[cfg(not(feature = "aws"))]
-        BackendKind::Aws(_) => {
-            return Err(Error::config(
-                None,
-                format!("backends.{name}.type"),
-                "backend type `aws` is not built into this build of pp-secrets",
-            ));
-        }
-    })
+    }
 }
