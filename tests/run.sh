@@ -22,7 +22,10 @@ export PP_MOTO_SERVER="$PWD/.venv/bin/moto_server"
 
 echo "== wasm32-wasip2 target and the provider components"
 rustup target add wasm32-wasip2
-cargo build --release --locked --target wasm32-wasip2 -p pp-secrets-dir-provider
+# Built once, before the tests: the dir provider and the hostile guest the
+# sandbox tests run. The tests compile them through one shared cache.
+cargo build --release --locked --target wasm32-wasip2 \
+  -p pp-secrets-dir-provider -p pp-secrets-hostile-guest
 
 echo "== cargo fmt --check"
 cargo fmt --all --check
@@ -36,6 +39,8 @@ cargo test --workspace --locked
 echo "== rustdoc (broken links and missing docs are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
 
-echo "== without the default features (no aws backend)"
+echo "== each backend feature on its own, and neither"
+cargo clippy -p pp-secrets --no-default-features --features wasm --all-targets --locked -- -D warnings
+cargo clippy -p pp-secrets --no-default-features --features aws --all-targets --locked -- -D warnings
 cargo clippy -p pp-secrets --no-default-features --all-targets --locked -- -D warnings
 cargo test -p pp-secrets --no-default-features --locked

@@ -23,8 +23,9 @@
 //! [`config`] (the YAML model, `${VAR}` expansion),
 //! [`key`] (`backend:name`, prefixes), [`value`] (redacted, zeroized
 //! values), [`manager`] (cache, get, load), [`tokens`] (`${secret://}`),
-//! [`application`] (service integration), [`provider`] (the backend trait)
-//! and [`providers`] (the built-in backends).
+//! [`application`] (service integration), [`provider`] (the backend trait),
+//! [`providers`] (the built-in backends) and `wasm` (providers as
+//! sandboxed WebAssembly components, the `wasm` feature).
 
 pub mod application;
 pub mod config;
@@ -35,6 +36,8 @@ pub mod provider;
 pub mod providers;
 pub mod tokens;
 pub mod value;
+#[cfg(feature = "wasm")]
+pub mod wasm;
 
 pub use application::{Application, Service, ServiceContext};
 pub use async_trait::async_trait;

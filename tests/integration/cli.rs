@@ -303,6 +303,7 @@ fn config_errors_exit_2() {
         "unknown-field.yaml",
         "unknown-type.yaml",
         "missing-path.yaml",
+        #[cfg(not(feature = "wasm"))]
         "wasm-not-built.yaml",
         "unknown-section-field.yaml",
         "unset-var.yaml",

@@ -73,11 +73,135 @@ fn missing_required_field_is_an_error_naming_it() {
     );
 }
 
+#[cfg(not(feature = "wasm"))]
 #[test]
-fn wasm_type_is_not_built_in_yet() {
+fn wasm_type_is_not_built_in_without_the_feature() {
     let msg = error_of("wasm-not-built.yaml");
     assert!(msg.contains("`wasm` is not built in"), "{msg}");
     assert!(msg.contains("secrets.backends.plugin.type"), "{msg}");
+}
+
+#[cfg(feature = "wasm")]
+mod wasm_settings {
+    use pp_secrets::ConfigDocument;
+    use pp_secrets::config::{BackendKind, Limits, WasmSettings};
+
+    fn settings(backend: &str) -> pp_secrets::Result<WasmSettings> {
+        let yaml = format!("secrets:\n  backends:\n    plugin:\n      type: wasm\n{backend}");
+        let doc = ConfigDocument::from_yaml_str(&yaml, "/etc/app")?;
+        match &doc.secrets.backends[0].kind {
+            BackendKind::Wasm(settings) => Ok(settings.clone()),
+            other => panic!("not a wasm backend: {other:?}"),
+        }
+    }
+
+    fn error(backend: &str) -> String {
+        settings(backend).expect_err("invalid").to_string()
+    }
+
+    #[test]
+    fn defaults_grant_nothing_with_safe_limits() {
+        let s = settings("      path: p.wasm\n").expect("valid");
+        assert_eq!(s.path, std::path::Path::new("/etc/app/p.wasm"));
+        assert!(s.grants.env.is_empty() && s.grants.dirs.is_empty());
+        assert_eq!(
+            s.limits,
+            Limits {
+                memory_mb: 64,
+                timeout_ms: 1_000,
+                instances: 4
+            }
+        );
+    }
+
+    #[test]
+    fn every_setting_is_read() {
+        let s = settings(
+            "      path: /opt/p.wasm\n      config: { dir: /run/secrets, retries: 3 }\n      \
+             allow: { env: [TOKEN], dirs: [/run/secrets, rel] }\n      \
+             limits: { memory_mb: 16, timeout_ms: 250, instances: 2 }\n",
+        )
+        .expect("valid");
+        assert_eq!(s.config["dir"].expose(), "/run/secrets");
+        assert_eq!(s.config["retries"].expose(), "3");
+        assert_eq!(s.grants.env, ["TOKEN"]);
+        assert_eq!(
+            s.grants.dirs,
+            [
+                std::path::PathBuf::from("/run/secrets"),
+                "/etc/app/rel".into()
+            ]
+        );
+        assert_eq!(
+            s.limits,
+            Limits {
+                memory_mb: 16,
+                timeout_ms: 250,
+                instances: 2
+            }
+        );
+    }
+
+    #[test]
+    fn config_values_are_redacted_in_debug_output() {
+        let s = settings("      path: p.wasm\n      config: { token: hunter2-canary }\n")
+            .expect("valid");
+        assert!(!format!("{s:?}").contains("hunter2-canary"));
+    }
+
+    #[test]
+    fn a_missing_path_names_the_field() {
+        let msg = error("      config: {}\n");
+        assert!(msg.contains("missing required field `path`"), "{msg}");
+    }
+
+    #[test]
+    fn an_unknown_grant_names_the_grants_there_are() {
+        let msg = error("      path: p.wasm\n      allow: { files: [/] }\n");
+        assert!(msg.contains("secrets.backends.plugin.allow"), "{msg}");
+        assert!(msg.contains("unknown field `files`"), "{msg}");
+        assert!(msg.contains("env, dirs"), "{msg}");
+    }
+
+    #[test]
+    fn limits_must_be_positive_and_sane() {
+        let msg = error("      path: p.wasm\n      limits: { memory_mb: 0 }\n");
+        assert!(
+            msg.contains("secrets.backends.plugin.limits.memory_mb"),
+            "{msg}"
+        );
+        let msg = error("      path: p.wasm\n      limits: { memory_mb: 100000 }\n");
+        assert!(msg.contains("too large"), "{msg}");
+    }
+
+    #[test]
+    fn config_values_must_be_scalars() {
+        let msg = error("      path: p.wasm\n      config: { nested: { a: 1 } }\n");
+        assert!(msg.contains("config.nested"), "{msg}");
+        assert!(msg.contains("expected a string, found a mapping"), "{msg}");
+    }
+
+    #[test]
+    fn a_granted_variable_name_must_be_a_name() {
+        let msg = error("      path: p.wasm\n      allow: { env: ['A=B'] }\n");
+        assert!(msg.contains("allow.env[0]"), "{msg}");
+    }
+
+    #[test]
+    fn the_compile_cache_setting_is_read() {
+        use pp_secrets::config::CompileCacheSetting;
+        let cache = |v: &str| {
+            ConfigDocument::from_yaml_str(&format!("secrets:\n  wasm_cache: {v}\n"), "/etc/app")
+                .map(|d| d.secrets.wasm_cache)
+        };
+        assert_eq!(cache("false").expect("valid"), CompileCacheSetting::Off);
+        assert_eq!(cache("true").expect("valid"), CompileCacheSetting::Default);
+        assert_eq!(
+            cache("c").expect("valid"),
+            CompileCacheSetting::Dir("/etc/app/c".into())
+        );
+        assert!(cache("[1]").is_err());
+    }
 }
 
 #[cfg(not(feature = "aws"))]

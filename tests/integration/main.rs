@@ -12,3 +12,5 @@ mod config;
 mod leaks;
 mod manager;
 mod tokens;
+#[cfg(feature = "wasm")]
+mod wasm;

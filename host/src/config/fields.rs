@@ -124,7 +124,7 @@ impl<'a> Fields<'a> {
 
     /// A whole number of at least 1 (numbers written as strings are
     /// accepted, for `${VAR}`).
-    #[cfg_attr(not(feature = "aws"), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "aws", feature = "wasm")), allow(dead_code))]
     pub fn positive(&self, name: &str, default: u64) -> Result<u64> {
         let number = match self.get(name) {
             None => return Ok(default),
@@ -135,6 +135,51 @@ impl<'a> Fields<'a> {
         match number {
             Some(n) if n >= 1 => Ok(n),
             _ => Err(self.error(name, "expected a whole number of at least 1")),
+        }
+    }
+
+    /// The nested mapping `name` (absent reads as empty), with its own
+    /// allowed fields.
+    #[cfg_attr(not(feature = "wasm"), allow(dead_code))]
+    pub fn nested(&self, name: &str, allowed: &[&str], context: &str) -> Result<Fields<'a>> {
+        static NULL: Value = Value::Null;
+        Fields::new(
+            self.get(name).unwrap_or(&NULL),
+            &self.path_of(name),
+            self.file,
+            allowed,
+            context,
+        )
+    }
+
+    /// A mapping of string keys to scalar values, each read as a string
+    /// (for settings handed on to someone else, such as a provider's
+    /// `config`).
+    #[cfg_attr(not(feature = "wasm"), allow(dead_code))]
+    pub fn string_map(&self, name: &str) -> Result<Vec<(String, String)>> {
+        match self.get(name) {
+            None => Ok(Vec::new()),
+            Some(Value::Mapping(map)) => map
+                .iter()
+                .map(|(key, value)| {
+                    let Some(key) = key.as_str() else {
+                        return Err(self.error(name, "keys must be strings"));
+                    };
+                    match value {
+                        Value::String(_) | Value::Number(_) | Value::Bool(_) => {
+                            Ok((key.to_owned(), scalar_spelling(value).unwrap_or_default()))
+                        }
+                        other => Err(self.error(
+                            &format!("{name}.{key}"),
+                            format!("expected a string, found {}", kind_of(other)),
+                        )),
+                    }
+                })
+                .collect(),
+            Some(other) => Err(self.error(
+                name,
+                format!("expected a mapping, found {}", kind_of(other)),
+            )),
         }
     }
 

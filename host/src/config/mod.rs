@@ -21,7 +21,9 @@ use serde_yaml::Value;
 pub use expand::{UnsetVariable, expand_from_env, expand_vars};
 #[cfg(feature = "aws")]
 pub use model::AwsSettings;
-pub use model::{BackendConfig, BackendKind, SecretsConfig};
+pub use model::{BackendConfig, BackendKind, CompileCacheSetting, SecretsConfig};
+#[cfg(feature = "wasm")]
+pub use model::{Grants, Limits, WasmSettings};
 
 use crate::error::{Error, Result};
 

@@ -2,6 +2,12 @@
 
 use std::path::PathBuf;
 
+#[cfg(feature = "wasm")]
+use std::collections::BTreeMap;
+
+#[cfg(feature = "wasm")]
+use crate::value::SecretText;
+
 /// The `secrets:` section of an application config.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SecretsConfig {
@@ -13,6 +19,21 @@ pub struct SecretsConfig {
     pub backends: Vec<BackendConfig>,
     /// `backend:pattern` declarations preloaded at start-up, in order.
     pub load: Vec<String>,
+    /// `wasm_cache`: where compiled Wasm components are kept between runs.
+    pub wasm_cache: CompileCacheSetting,
+}
+
+/// Where compiled Wasm components are kept between runs (`secrets.wasm_cache`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum CompileCacheSetting {
+    /// Not set (or `true`): `PP_SECRETS_WASM_CACHE` when set (a directory,
+    /// or `off`), else `pp-secrets/wasm` in the user's cache directory.
+    #[default]
+    Default,
+    /// A directory (relative paths are relative to the config file).
+    Dir(PathBuf),
+    /// `false`: compile every component at every start.
+    Off,
 }
 
 impl Default for SecretsConfig {
@@ -22,6 +43,7 @@ impl Default for SecretsConfig {
             cache_enabled: true,
             backends: Vec::new(),
             load: Vec::new(),
+            wasm_cache: CompileCacheSetting::Default,
         }
     }
 }
@@ -57,6 +79,62 @@ pub enum BackendKind {
     /// `type: aws`: AWS Secrets Manager (the `aws` cargo feature).
     #[cfg(feature = "aws")]
     Aws(AwsSettings),
+    /// `type: wasm`: a provider component run in a sandbox (the `wasm`
+    /// cargo feature).
+    #[cfg(feature = "wasm")]
+    Wasm(WasmSettings),
+}
+
+/// Settings of a `wasm` backend: which component, how it is set up, and
+/// the sandbox it runs in. This is a description only; the
+/// [`wasm`](crate::wasm) module enforces it.
+#[cfg(feature = "wasm")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WasmSettings {
+    /// `path`: the component file, made absolute.
+    pub path: PathBuf,
+    /// `config`: the string map handed to the provider's `setup`. Values may
+    /// be credentials (from `${VAR}`), so they are kept as secrets.
+    pub config: BTreeMap<String, SecretText>,
+    /// `allow`: what the guest may reach. Nothing by default.
+    pub grants: Grants,
+    /// `limits`: memory and time.
+    pub limits: Limits,
+}
+
+/// What a sandboxed guest may reach (`allow:`). Everything else is denied.
+#[cfg(feature = "wasm")]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Grants {
+    /// `allow.env`: names of host environment variables the guest sees
+    /// (with the host's values; unset ones stay unset).
+    pub env: Vec<String>,
+    /// `allow.dirs`: host directories the guest may read (not write), each
+    /// at the same absolute path inside the guest.
+    pub dirs: Vec<PathBuf>,
+}
+
+/// How much a sandboxed guest may use (`limits:`).
+#[cfg(feature = "wasm")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// `limits.memory_mb`: linear memory and tables of one instance, in MiB.
+    pub memory_mb: u64,
+    /// `limits.timeout_ms`: wall-clock time of one call, in milliseconds.
+    pub timeout_ms: u64,
+    /// `limits.instances`: calls running at once, each in its own instance.
+    pub instances: usize,
+}
+
+#[cfg(feature = "wasm")]
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            memory_mb: 64,
+            timeout_ms: 1_000,
+            instances: 4,
+        }
+    }
 }
 
 #[cfg(feature = "aws")]
@@ -107,6 +185,8 @@ impl BackendKind {
             BackendKind::Dotenv { .. } => "dotenv",
             #[cfg(feature = "aws")]
             BackendKind::Aws(_) => "aws",
+            #[cfg(feature = "wasm")]
+            BackendKind::Wasm(_) => "wasm",
         }
     }
 }

@@ -7,10 +7,14 @@ use serde_yaml::Value;
 use crate::config::fields::{Fields, kind_of};
 #[cfg(feature = "aws")]
 use crate::config::model::AwsSettings;
-use crate::config::model::{BackendConfig, BackendKind, SecretsConfig};
+use crate::config::model::{BackendConfig, BackendKind, CompileCacheSetting, SecretsConfig};
+#[cfg(feature = "wasm")]
+use crate::config::model::{Grants, Limits, WasmSettings};
 use crate::error::{Error, Result};
+#[cfg(feature = "wasm")]
+use crate::value::SecretText;
 
-const SECTION_FIELDS: &[&str] = &["enabled", "cache_enabled", "backends", "load"];
+const SECTION_FIELDS: &[&str] = &["enabled", "cache_enabled", "backends", "load", "wasm_cache"];
 const ENV_FIELDS: &[&str] = &["type", "prefix"];
 const FILE_FIELDS: &[&str] = &["type", "prefix", "path"];
 #[cfg(feature = "aws")]
@@ -26,18 +30,27 @@ const AWS_FIELDS: &[&str] = &[
     "attempt_timeout_ms",
 ];
 
+#[cfg(feature = "wasm")]
+const WASM_FIELDS: &[&str] = &["type", "prefix", "path", "config", "allow", "limits"];
+#[cfg(feature = "wasm")]
+const WASM_ALLOW_FIELDS: &[&str] = &["env", "dirs"];
+#[cfg(feature = "wasm")]
+const WASM_LIMIT_FIELDS: &[&str] = &["memory_mb", "timeout_ms", "instances"];
+
 /// Backend types this project defines but this build does not contain.
 const NOT_BUILT_IN: &[&str] = &[
+    #[cfg(not(feature = "wasm"))]
     "wasm",
     #[cfg(not(feature = "aws"))]
     "aws",
 ];
 
 /// The types this build serves, for messages.
-const BUILT_IN: &str = if cfg!(feature = "aws") {
-    "env, file, dotenv, aws"
-} else {
-    "env, file, dotenv"
+const BUILT_IN: &str = match (cfg!(feature = "aws"), cfg!(feature = "wasm")) {
+    (true, true) => "env, file, dotenv, aws, wasm",
+    (true, false) => "env, file, dotenv, aws",
+    (false, true) => "env, file, dotenv, wasm",
+    (false, false) => "env, file, dotenv",
 };
 
 /// Reads the `secrets` section (`None` when the file has none). Relative
@@ -70,6 +83,22 @@ pub fn parse_secrets_section(
         }
     }
 
+    let wasm_cache = match fields.get("wasm_cache") {
+        None | Some(Value::Bool(true)) => CompileCacheSetting::Default,
+        Some(Value::Bool(false)) => CompileCacheSetting::Off,
+        Some(Value::String(s)) if s == "false" || s == "off" => CompileCacheSetting::Off,
+        Some(Value::String(s)) if s == "true" => CompileCacheSetting::Default,
+        Some(Value::String(dir)) if !dir.is_empty() => {
+            CompileCacheSetting::Dir(resolve(base_dir, dir))
+        }
+        Some(other) => {
+            return Err(fields.error(
+                "wasm_cache",
+                format!("expected a directory or false, found {}", kind_of(other)),
+            ));
+        }
+    };
+
     let mut backends = Vec::new();
     match fields.get("backends") {
         None => {}
@@ -97,6 +126,7 @@ pub fn parse_secrets_section(
         cache_enabled,
         backends,
         load,
+        wasm_cache,
     })
 }
 
@@ -132,6 +162,8 @@ fn parse_backend(
         "file" | "dotenv" => FILE_FIELDS,
         #[cfg(feature = "aws")]
         "aws" => AWS_FIELDS,
+        #[cfg(feature = "wasm")]
+        "wasm" => WASM_FIELDS,
         t if NOT_BUILT_IN.contains(&t) => {
             return Err(Error::config(
                 file,
@@ -165,6 +197,8 @@ fn parse_backend(
         },
         #[cfg(feature = "aws")]
         "aws" => BackendKind::Aws(parse_aws(&fields)?),
+        #[cfg(feature = "wasm")]
+        "wasm" => BackendKind::Wasm(parse_wasm(&fields, &context, base_dir)?),
         _ => BackendKind::Env,
     };
     Ok(BackendConfig {
@@ -200,6 +234,56 @@ fn parse_aws(fields: &Fields) -> Result<AwsSettings> {
         ));
     }
     Ok(settings)
+}
+
+#[cfg(feature = "wasm")]
+fn parse_wasm(fields: &Fields, context: &str, base_dir: &Path) -> Result<WasmSettings> {
+    let path = resolve(base_dir, &fields.required_string("path", context)?);
+    let config = fields
+        .string_map("config")?
+        .into_iter()
+        .map(|(key, value)| (key, SecretText::new(value)))
+        .collect();
+
+    let allow = fields.nested("allow", WASM_ALLOW_FIELDS, "`allow` (grants)")?;
+    let env = allow.string_list("env")?;
+    for (i, name) in env.iter().enumerate() {
+        if name.is_empty() || name.contains('=') || name.contains('\0') {
+            return Err(allow.error(&format!("env[{i}]"), "is not an environment variable name"));
+        }
+    }
+    let mut dirs = Vec::new();
+    for (i, dir) in allow.string_list("dirs")?.iter().enumerate() {
+        if dir.is_empty() {
+            return Err(allow.error(&format!("dirs[{i}]"), "must not be empty"));
+        }
+        dirs.push(resolve(base_dir, dir));
+    }
+
+    let limit_fields = fields.nested("limits", WASM_LIMIT_FIELDS, "`limits`")?;
+    let defaults = Limits::default();
+    let limits = Limits {
+        memory_mb: limit_fields.positive("memory_mb", defaults.memory_mb)?,
+        timeout_ms: limit_fields.positive("timeout_ms", defaults.timeout_ms)?,
+        instances: limit_fields.positive("instances", defaults.instances as u64)? as usize,
+    };
+    // A 32-bit guest cannot address more than 4 GiB; a day-long call or a
+    // thousand instances are typos, not settings.
+    for (field, value, max) in [
+        ("memory_mb", limits.memory_mb, 4_096),
+        ("timeout_ms", limits.timeout_ms, 86_400_000),
+        ("instances", limits.instances as u64, 1_024),
+    ] {
+        if value > max {
+            return Err(limit_fields.error(field, format!("is too large (at most {max})")));
+        }
+    }
+    Ok(WasmSettings {
+        path,
+        config,
+        grants: Grants { env, dirs },
+        limits,
+    })
 }
 
 /// `path` made absolute against `base_dir` (the config file's directory).

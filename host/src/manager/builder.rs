@@ -132,8 +132,11 @@ impl SecretsManager {
     pub fn from_config(config: &SecretsConfig) -> Result<Self> {
         let mut builder = Self::builder().cache_enabled(config.cache_enabled);
         for backend in &config.backends {
-            builder =
-                builder.shared_backend(&backend.name, &backend.prefix, provider_for(&backend.kind));
+            builder = builder.shared_backend(
+                &backend.name,
+                &backend.prefix,
+                provider_for(backend, config)?,
+            );
         }
         for declaration in &config.load {
             builder = builder.load(declaration);

@@ -17,7 +17,8 @@ pub use dotenv::DotenvProvider;
 pub use env::EnvProvider;
 pub use file::FileProvider;
 
-use crate::config::BackendKind;
+use crate::config::{BackendConfig, BackendKind, SecretsConfig};
+use crate::error::Result;
 use crate::provider::{MatchedSecret, Pattern, ProviderError, SecretsProvider};
 use crate::value::SecretText;
 
@@ -50,13 +51,25 @@ pub(crate) fn matching_secrets<V>(
     matched
 }
 
-/// The provider for a configured backend kind.
-pub fn provider_for(kind: &BackendKind) -> Arc<dyn SecretsProvider> {
-    match kind {
+/// The provider for `backend`, a backend of `section`. Native providers
+/// cannot fail here; a Wasm provider fails when its component cannot be
+/// read, compiled or linked.
+pub fn provider_for(
+    backend: &BackendConfig,
+    section: &SecretsConfig,
+) -> Result<Arc<dyn SecretsProvider>> {
+    let _ = section; // Only Wasm backends read section-wide settings.
+    Ok(match &backend.kind {
         BackendKind::Env => Arc::new(EnvProvider::new()),
         BackendKind::File { path } => Arc::new(FileProvider::new(path.clone())),
         BackendKind::Dotenv { path } => Arc::new(DotenvProvider::new(path.clone())),
         #[cfg(feature = "aws")]
         BackendKind::Aws(settings) => Arc::new(AwsProvider::new(settings.clone())),
-    }
+        #[cfg(feature = "wasm")]
+        BackendKind::Wasm(settings) => Arc::new(crate::wasm::WasmProvider::load(
+            &backend.name,
+            settings,
+            &crate::wasm::CompileCache::from_setting(&section.wasm_cache),
+        )?),
+    })
 }

@@ -1,8 +1,7 @@
 //! A `pp-secrets` provider component that serves secrets mounted as files:
 //! Kubernetes secret volumes and Docker secrets (`/run/secrets`).
 //!
-//! The configuration it is written for (the host's `type: wasm` backend is
-//! still to come):
+//! Configured as a `type: wasm` backend of the host:
 //!
 //! ```yaml
 //! secrets:
@@ -137,7 +136,15 @@ impl DirProvider {
                                 )));
                             }
                             let target = std::fs::read_link(&candidate).map_err(|e| {
-                                Error::backend(format!("cannot read link for secret {name}: {e}"))
+                                // The WASI sandbox refuses to read a link
+                                // whose target is absolute: it leads out.
+                                if e.kind() == std::io::ErrorKind::PermissionDenied {
+                                    outside()
+                                } else {
+                                    Error::backend(format!(
+                                        "cannot read link for secret {name}: {e}"
+                                    ))
+                                }
                             })?;
                             pending.push(target);
                         }

@@ -1,0 +1,181 @@
+//! Cost of the Wasm backend, run by `bench/run.sh wasm`. Prints one JSON
+//! object a line.
+//!
+//! - Warm `get` through the `dir` provider component against the same
+//!   provider code compiled natively and registered as a native backend,
+//!   on the same directory; `get_raw` skips the cache, so every call
+//!   reaches the provider. The difference is what the sandbox costs.
+//! - The same for a call that does no I/O (the hostile guest's `get`,
+//!   which only formats a string), to show the bare call overhead.
+//! - Loading a backend (read, compile or fetch from the compile cache,
+//!   link) and loading plus the first call (instantiate, `setup`), with an
+//!   empty and with a warm compile cache.
+//!
+//! Needs the guest components built (`bench/run.sh` builds them).
+
+use std::hint::black_box;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use pp_secrets::{
+    ConfigDocument, Pattern, ProviderError, SecretText, SecretsManager, SecretsProvider,
+    async_trait,
+};
+use pp_secrets_dir_provider::DirProvider;
+use pp_secrets_guest::Provider as _;
+
+/// Rounds per figure; the best is reported (noise only adds time).
+const ROUNDS: usize = 15;
+const CALLS: usize = 20_000;
+
+fn main() -> Result<()> {
+    let guests = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/wasm32-wasip2/release");
+    let dir_wasm = guests.join("pp_secrets_dir_provider.wasm");
+    let bare_wasm = guests.join("pp_secrets_hostile_guest.wasm");
+    let work = tempfile::tempdir()?;
+    let mount = work.path().join("mount");
+    std::fs::create_dir(&mount)?;
+    for i in 0..100 {
+        std::fs::write(
+            mount.join(format!("secret_{i:03}")),
+            format!("value-{i:03}-abcdefghijklmnopqrstuvwxyz"),
+        )?;
+    }
+    let cache = work.path().join("cache");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+
+    // Warm calls.
+    let wasm = manager(&config(&dir_wasm, &mount, Some(&cache)))?;
+    let native = SecretsManager::builder()
+        .backend("mounted", "", NativeDir::new(&mount)?)
+        .build()?;
+    let wasm_ns = rt.block_on(warm_get(&wasm, "mounted:secret_042"))?;
+    let native_ns = rt.block_on(warm_get(&native, "mounted:secret_042"))?;
+    emit("dir_get_wasm_ns", wasm_ns);
+    emit("dir_get_native_ns", native_ns);
+    emit("dir_get_overhead_ns", wasm_ns - native_ns);
+
+    let bare = manager(&config(&bare_wasm, &mount, Some(&cache)))?;
+    let bare_native = SecretsManager::builder()
+        .backend("mounted", "", Formatting)
+        .build()?;
+    let bare_ns = rt.block_on(warm_get(&bare, "mounted:ok"))?;
+    let bare_native_ns = rt.block_on(warm_get(&bare_native, "mounted:ok"))?;
+    emit("bare_get_wasm_ns", bare_ns);
+    emit("bare_get_native_ns", bare_native_ns);
+    emit("bare_get_overhead_ns", bare_ns - bare_native_ns);
+
+    // Loads.
+    let cold_cache = work.path().join("cold");
+    let load_cold = best(ROUNDS.min(5), || {
+        let _ = std::fs::remove_dir_all(&cold_cache);
+        time(|| manager(&config(&dir_wasm, &mount, Some(&cold_cache))).map(drop))
+    })?;
+    let load_warm = best(ROUNDS, || {
+        time(|| manager(&config(&dir_wasm, &mount, Some(&cache))).map(drop))
+    })?;
+    let first_call_warm = best(ROUNDS, || {
+        time(|| {
+            let m = manager(&config(&dir_wasm, &mount, Some(&cache)))?;
+            rt.block_on(m.get_raw("mounted:secret_001"))?;
+            Ok(())
+        })
+    })?;
+    emit("load_empty_cache_ms", load_cold);
+    emit("load_warm_cache_ms", load_warm);
+    emit("load_and_first_get_warm_cache_ms", first_call_warm);
+    Ok(())
+}
+
+fn emit(name: &str, value: f64) {
+    println!("{{\"impl\": \"rust\", \"name\": \"{name}\", \"value\": {value:.3}}}");
+}
+
+fn config(component: &Path, mount: &Path, cache: Option<&Path>) -> String {
+    format!(
+        "secrets:\n  enabled: true\n  cache_enabled: false\n  wasm_cache: {}\n  backends:\n    \
+         mounted:\n      type: wasm\n      path: {:?}\n      config: {{ dir: {m:?} }}\n      \
+         allow: {{ dirs: [{m:?}] }}\n",
+        cache.map_or("false".to_owned(), |c| format!(
+            "{:?}",
+            c.display().to_string()
+        )),
+        component.display().to_string(),
+        m = mount.display().to_string(),
+    )
+}
+
+fn manager(yaml: &str) -> Result<SecretsManager> {
+    let doc = ConfigDocument::from_yaml_str(yaml, "/")?;
+    Ok(SecretsManager::from_config(&doc.secrets)?)
+}
+
+/// Best nanoseconds per `get_raw` of `key` over the rounds.
+async fn warm_get(manager: &SecretsManager, key: &str) -> Result<f64> {
+    manager.get_raw(key).await.context("warm-up")?;
+    let mut best = f64::MAX;
+    for _ in 0..ROUNDS {
+        let started = Instant::now();
+        for _ in 0..CALLS {
+            black_box(manager.get_raw(black_box(key)).await?);
+        }
+        best = best.min(started.elapsed().as_nanos() as f64 / CALLS as f64);
+    }
+    Ok(best)
+}
+
+fn time(f: impl FnOnce() -> Result<()>) -> Result<Duration> {
+    let started = Instant::now();
+    f()?;
+    Ok(started.elapsed())
+}
+
+/// Best milliseconds of `rounds` runs of `f`.
+fn best(rounds: usize, mut f: impl FnMut() -> Result<Duration>) -> Result<f64> {
+    let mut best = Duration::MAX;
+    for _ in 0..rounds {
+        best = best.min(f()?);
+    }
+    Ok(best.as_secs_f64() * 1e3)
+}
+
+/// The dir provider's own code, compiled natively.
+struct NativeDir(DirProvider);
+
+impl NativeDir {
+    fn new(mount: &Path) -> Result<Self> {
+        let config = [("dir".to_owned(), mount.display().to_string())].into();
+        DirProvider::setup(config)
+            .map(Self)
+            .map_err(|e| anyhow::anyhow!("{e:?}"))
+    }
+}
+
+#[async_trait]
+impl SecretsProvider for NativeDir {
+    async fn get(&self, name: &str) -> Result<SecretText, ProviderError> {
+        self.0
+            .get(name)
+            .map(SecretText::new)
+            .map_err(|_| ProviderError::NotFound)
+    }
+    async fn list(&self, _: &Pattern) -> Result<Vec<String>, ProviderError> {
+        Ok(Vec::new())
+    }
+}
+
+/// What the hostile guest's `get("ok")` does, natively.
+struct Formatting;
+
+#[async_trait]
+impl SecretsProvider for Formatting {
+    async fn get(&self, name: &str) -> Result<SecretText, ProviderError> {
+        Ok(SecretText::new(format!("value-of-{}", black_box(name))))
+    }
+    async fn list(&self, _: &Pattern) -> Result<Vec<String>, ProviderError> {
+        Ok(Vec::new())
+    }
+}

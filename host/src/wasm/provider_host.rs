@@ -1,0 +1,368 @@
+//! The `wasm` backend: a provider component behind the
+//! [`SecretsProvider`] trait.
+//!
+//! The component is compiled once (through the [`CompileCache`]) and
+//! linked once; instances are made from it on demand. Each call takes an
+//! idle instance (or makes one and runs the guest's `setup`), runs under
+//! the backend's limits, and gives the instance back. An instance whose
+//! call trapped, ran out of time or returned something the host refused
+//! is thrown away, so the next call starts from a fresh `setup`. At most
+//! `limits.instances` calls run at once; others wait their turn.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio::sync::Semaphore;
+use wasmtime::component::Linker;
+use wasmtime::{Engine, Store, Trap};
+use zeroize::Zeroize;
+
+use crate::config::WasmSettings;
+use crate::error::{Error, Result};
+use crate::provider::{MatchedSecret, Pattern, ProviderError, SecretsProvider};
+use crate::value::SecretText;
+use crate::wasm::bindings::{GuestError, GuestMatched, Provider, ProviderPre};
+use crate::wasm::compile_cache::CompileCache;
+use crate::wasm::engine::{deadline_ticks, shared_engine};
+use crate::wasm::guest_text::{name_problem, shown, value_problem};
+use crate::wasm::sandbox::GuestState;
+
+/// A secrets provider running as a sandboxed Wasm component.
+pub struct WasmProvider {
+    backend: Arc<str>,
+    engine: Engine,
+    pre: ProviderPre<GuestState>,
+    settings: WasmSettings,
+    idle: Mutex<Vec<Instance>>,
+    slots: Semaphore,
+}
+
+/// A live instance with its store.
+struct Instance {
+    store: Store<GuestState>,
+    guest: Provider,
+}
+
+/// What the host asks of a guest.
+enum Request<'a> {
+    Get(&'a str),
+    List(&'a str),
+    GetMatching(&'a str),
+}
+
+/// What a guest answered, before the host checks it.
+enum Reply {
+    Value(std::result::Result<String, GuestError>),
+    Names(std::result::Result<Vec<String>, GuestError>),
+    Matched(std::result::Result<Vec<GuestMatched>, GuestError>),
+}
+
+impl std::fmt::Debug for WasmProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WasmProvider")
+            .field("backend", &self.backend)
+            .field("path", &self.settings.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WasmProvider {
+    /// Loads the component of backend `backend` (compiling it, or taking it
+    /// from `cache`) and links it against the sandbox's imports. No guest
+    /// code runs until the first call.
+    pub fn load(backend: &str, settings: &WasmSettings, cache: &CompileCache) -> Result<Self> {
+        let failed = |reason: String| Error::Backend {
+            backend: backend.to_owned(),
+            key: None,
+            reason,
+        };
+        let engine = shared_engine().map_err(failed)?.clone();
+        let wasm = std::fs::read(&settings.path).map_err(|e| Error::ReadFile {
+            path: settings.path.clone(),
+            reason: e.to_string(),
+        })?;
+        let component = cache
+            .component(&engine, &wasm)
+            .map_err(|e| failed(load_problem(&settings.path, "is not a valid component", &e)))?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
+            .map_err(|e| failed(format!("cannot link WASI: {e}")))?;
+        let pre = linker
+            .instantiate_pre(&component)
+            .map_err(|e| {
+                failed(load_problem(
+                    &settings.path,
+                    "needs an import this host does not grant",
+                    &e,
+                ))
+            })
+            .and_then(|pre| {
+                ProviderPre::new(pre).map_err(|e| {
+                    failed(load_problem(
+                        &settings.path,
+                        "does not export processpype:secrets/backend@0.1.0",
+                        &e,
+                    ))
+                })
+            })?;
+        Ok(Self {
+            backend: backend.into(),
+            engine,
+            pre,
+            settings: settings.clone(),
+            idle: Mutex::new(Vec::new()),
+            slots: Semaphore::new(settings.limits.instances),
+        })
+    }
+
+    fn time_limit(&self) -> Duration {
+        Duration::from_millis(self.settings.limits.timeout_ms)
+    }
+
+    fn timed_out(&self) -> ProviderError {
+        ProviderError::failed(format!(
+            "the provider did not answer within {} ms (limits.timeout_ms)",
+            self.settings.limits.timeout_ms
+        ))
+    }
+
+    /// Runs `request` in an instance, within the limits.
+    async fn call(&self, request: Request<'_>) -> std::result::Result<Reply, ProviderError> {
+        let _turn = self
+            .slots
+            .acquire()
+            .await
+            .map_err(|_| ProviderError::failed("the provider is shut down"))?;
+        let ticks = deadline_ticks(self.time_limit());
+        let attempt = async {
+            let mut instance = match self.take_idle() {
+                Some(instance) => instance,
+                None => self.instantiate(ticks).await?,
+            };
+            begin_call(&mut instance.store, ticks);
+            let outcome = invoke(&mut instance, &request).await;
+            instance.store.data().log.end_call();
+            match outcome {
+                Ok(reply) => Ok((instance, reply)),
+                Err(trap) => Err(self.trap_error(&instance.store, &trap)),
+            }
+        };
+        // The epoch deadline stops a guest that computes; this timeout
+        // stops one that waits in a host call. Either way the instance is
+        // dropped with the future.
+        let (instance, reply) = tokio::time::timeout(self.time_limit(), attempt)
+            .await
+            .map_err(|_| self.timed_out())??;
+        self.idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(instance);
+        Ok(reply)
+    }
+
+    fn take_idle(&self) -> Option<Instance> {
+        self.idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop()
+    }
+
+    /// A fresh instance, set up with the backend's `config`.
+    async fn instantiate(&self, ticks: u64) -> std::result::Result<Instance, ProviderError> {
+        let state = GuestState::new(&self.backend, &self.settings.grants, &self.settings.limits)
+            .map_err(ProviderError::Failed)?;
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|state| &mut state.memory);
+        begin_call(&mut store, ticks);
+        let guest = match self.pre.instantiate_async(&mut store).await {
+            Ok(guest) => guest,
+            Err(e) => return Err(self.trap_error(&store, &e)),
+        };
+        let mut config: Vec<(String, String)> = self
+            .settings
+            .config
+            .iter()
+            .map(|(key, value)| (key.clone(), value.expose().to_owned()))
+            .collect();
+        let setup = guest
+            .processpype_secrets_backend()
+            .call_setup(&mut store, &config)
+            .await;
+        for (_, value) in &mut config {
+            value.zeroize();
+        }
+        store.data().log.end_call();
+        match setup {
+            Ok(Ok(())) => Ok(Instance { store, guest }),
+            Ok(Err(e)) => Err(ProviderError::failed(format!(
+                "setup failed: {}",
+                describe_guest_error(&e)
+            ))),
+            Err(e) => Err(self.trap_error(&store, &e)),
+        }
+    }
+
+    /// The error for a call that trapped or failed inside wasmtime.
+    fn trap_error(&self, store: &Store<GuestState>, error: &wasmtime::Error) -> ProviderError {
+        let limits = &self.settings.limits;
+        let reason = match error.downcast_ref::<Trap>() {
+            Some(Trap::Interrupt) => return self.timed_out(),
+            _ if store.data().memory.refused() => format!(
+                "the provider ran out of memory (limits.memory_mb = {})",
+                limits.memory_mb
+            ),
+            Some(Trap::StackOverflow) => "the provider overflowed its stack".to_owned(),
+            // A Rust guest's stack lives in its linear memory: running off
+            // its end is an out-of-bounds access, not a host stack overflow.
+            Some(Trap::MemoryOutOfBounds) => "the provider accessed memory out of bounds \
+                 (a stack overflow or a bug in the provider)"
+                .to_owned(),
+            Some(Trap::UnreachableCodeReached) => {
+                "the provider panicked or aborted (its stderr is in the log)".to_owned()
+            }
+            Some(trap) => format!("the provider trapped: {trap}"),
+            None => format!("the provider failed: {}", shown(&error.to_string())),
+        };
+        tracing::debug!(backend = %self.backend, "instance discarded: {error:?}");
+        ProviderError::Failed(reason)
+    }
+}
+
+/// Resets the per-call limits of `store`.
+fn begin_call(store: &mut Store<GuestState>, ticks: u64) {
+    store.set_epoch_deadline(ticks);
+    store.data_mut().memory.forget_refusals();
+}
+
+async fn invoke(instance: &mut Instance, request: &Request<'_>) -> wasmtime::Result<Reply> {
+    let backend = instance.guest.processpype_secrets_backend();
+    let store = &mut instance.store;
+    Ok(match request {
+        Request::Get(name) => Reply::Value(backend.call_get(store, name).await?),
+        Request::List(pattern) => Reply::Names(backend.call_list(store, pattern).await?),
+        Request::GetMatching(pattern) => {
+            Reply::Matched(backend.call_get_matching(store, pattern).await?)
+        }
+    })
+}
+
+fn load_problem(path: &Path, what: &str, error: &wasmtime::Error) -> String {
+    format!(
+        "{} {what}: {}",
+        path.display(),
+        shown(&format!("{error:#}"))
+    )
+}
+
+/// A guest's own error, escaped and capped.
+fn describe_guest_error(error: &GuestError) -> String {
+    match error {
+        GuestError::NotFound(m) => format!("not found: {}", shown(m)),
+        GuestError::Backend(m) => shown(m),
+        GuestError::AccessDenied(m) => format!("access denied: {}", shown(m)),
+    }
+}
+
+/// The provider error for a guest's own error.
+fn guest_error(error: GuestError) -> ProviderError {
+    match error {
+        GuestError::NotFound(_) => ProviderError::NotFound,
+        other => ProviderError::Failed(format!("provider error: {}", describe_guest_error(&other))),
+    }
+}
+
+/// A value from the guest, refused when over the size cap.
+fn checked_value(value: String) -> std::result::Result<SecretText, ProviderError> {
+    let problem = value_problem(value.len());
+    let value = SecretText::new(value);
+    match problem {
+        None => Ok(value),
+        Some(problem) => Err(ProviderError::failed(format!(
+            "the provider returned {problem}"
+        ))),
+    }
+}
+
+/// A name from the guest, refused when malformed or outside `pattern`.
+fn checked_name(name: &str, pattern: &Pattern) -> std::result::Result<(), ProviderError> {
+    if let Some(problem) = name_problem(name) {
+        return Err(ProviderError::failed(format!(
+            "the provider returned {problem}"
+        )));
+    }
+    if !pattern.matches(name) {
+        return Err(ProviderError::failed(format!(
+            "the provider returned {:?}, which does not match {:?}",
+            shown(name),
+            pattern.as_str()
+        )));
+    }
+    Ok(())
+}
+
+/// The glob a guest is sent for `pattern` (an exact name has its wildcard
+/// characters escaped).
+fn wire_pattern(pattern: &Pattern) -> String {
+    if pattern.is_exact() {
+        pp_secrets_pattern::escape(pattern.as_str())
+    } else {
+        pattern.as_str().to_owned()
+    }
+}
+
+fn garbage() -> ProviderError {
+    ProviderError::failed("the provider answered a different call")
+}
+
+#[async_trait]
+impl SecretsProvider for WasmProvider {
+    async fn get(&self, name: &str) -> std::result::Result<SecretText, ProviderError> {
+        match self.call(Request::Get(name)).await? {
+            Reply::Value(Ok(value)) => checked_value(value),
+            Reply::Value(Err(e)) => Err(guest_error(e)),
+            _ => Err(garbage()),
+        }
+    }
+
+    async fn list(&self, pattern: &Pattern) -> std::result::Result<Vec<String>, ProviderError> {
+        match self.call(Request::List(&wire_pattern(pattern))).await? {
+            Reply::Names(Ok(names)) => {
+                for name in &names {
+                    checked_name(name, pattern)?;
+                }
+                Ok(names)
+            }
+            Reply::Names(Err(e)) => Err(guest_error(e)),
+            _ => Err(garbage()),
+        }
+    }
+
+    async fn get_matching(
+        &self,
+        pattern: &Pattern,
+    ) -> std::result::Result<Vec<MatchedSecret>, ProviderError> {
+        match self
+            .call(Request::GetMatching(&wire_pattern(pattern)))
+            .await?
+        {
+            Reply::Matched(Ok(matched)) => {
+                let mut out = Vec::with_capacity(matched.len());
+                for entry in matched {
+                    checked_name(&entry.name, pattern)?;
+                    out.push(MatchedSecret {
+                        name: entry.name,
+                        value: match entry.value {
+                            Ok(value) => checked_value(value),
+                            Err(e) => Err(guest_error(e)),
+                        },
+                    });
+                }
+                Ok(out)
+            }
+            Reply::Matched(Err(e)) => Err(guest_error(e)),
+            _ => Err(garbage()),
+        }
+    }
+}

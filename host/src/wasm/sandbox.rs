@@ -1,0 +1,77 @@
+//! The sandbox of one guest instance: what the guest can reach, built
+//! from the backend's grants.
+//!
+//! Nothing is reachable unless granted. The guest sees:
+//! - environment variables named in `allow.env` (with the host's values,
+//!   read when the instance is created; unset ones stay unset);
+//! - directories named in `allow.dirs`, read-only, each at the same
+//!   absolute path as on the host;
+//! - no network: TCP, UDP and name lookup are switched off;
+//! - no stdin, no arguments; stdout and stderr go to the host log;
+//! - clocks and random numbers (harmless, and needed by ordinary code).
+
+use std::sync::Arc;
+
+use wasmtime_wasi::{FsPerms, ResourceTable, WasiCtx, WasiCtxView, WasiView};
+
+use crate::config::{Grants, Limits};
+use crate::wasm::guest_log::GuestLog;
+use crate::wasm::limits::MemoryBudget;
+
+/// What a store holds for one guest instance.
+pub(crate) struct GuestState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    /// The instance's memory limit.
+    pub(crate) memory: MemoryBudget,
+    /// The instance's stdout and stderr.
+    pub(crate) log: GuestLog,
+}
+
+impl WasiView for GuestState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl GuestState {
+    /// The state of a fresh instance of `backend` under `grants` and
+    /// `limits`. Fails when a granted directory cannot be opened.
+    pub(crate) fn new(
+        backend: &Arc<str>,
+        grants: &Grants,
+        limits: &Limits,
+    ) -> Result<Self, String> {
+        let log = GuestLog::new(Arc::clone(backend));
+        let mut wasi = WasiCtx::builder();
+        wasi.stdout(log.stream(false))
+            .stderr(log.stream(true))
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false);
+        for name in &grants.env {
+            if let Some(value) = std::env::var_os(name).and_then(|v| v.into_string().ok()) {
+                wasi.env(name, value);
+            }
+        }
+        for dir in &grants.dirs {
+            let Some(guest_path) = dir.to_str() else {
+                return Err(format!(
+                    "granted directory {} is not valid UTF-8",
+                    dir.display()
+                ));
+            };
+            wasi.preopened_dir(dir, guest_path, FsPerms::ReadOnly)
+                .map_err(|e| format!("cannot open granted directory {}: {e}", dir.display()))?;
+        }
+        Ok(Self {
+            wasi: wasi.build(),
+            table: ResourceTable::new(),
+            memory: MemoryBudget::new(limits.memory_mb),
+            log,
+        })
+    }
+}

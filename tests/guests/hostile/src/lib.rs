@@ -1,0 +1,114 @@
+//! A provider component that misbehaves on request, built by the tests to
+//! prove that the host's sandbox and limits hold.
+//!
+//! `get(name)` picks the behaviour from the name (`what:argument`):
+//!
+//! | name | behaviour |
+//! |---|---|
+//! | `ok`, anything unknown | returns `value-of-<name>` |
+//! | `calls` | how many calls this instance has served (1 on a fresh one) |
+//! | `file:PATH` | returns the content of PATH |
+//! | `env:NAME` | returns the environment variable NAME |
+//! | `connect:HOST:PORT` | opens a TCP connection, returns `connected` |
+//! | `loop` | spins forever |
+//! | `sleep` | sleeps for an hour (in a host call) |
+//! | `recurse` | recurses until the stack overflows |
+//! | `allocate` | allocates 1 GiB and touches it |
+//! | `try-allocate` | asks for 1 GiB with `try_reserve`, returns whether it got it |
+//! | `panic` | panics |
+//! | `huge` | returns a 100 MB string |
+//! | `shout` | fails with a message full of terminal escapes, 100 KB long |
+//! | `flood` | writes 1 MB to stderr, then returns `flooded` |
+//!
+//! `list(pattern)` returns `ok` and `calls` when they match, except that the
+//! pattern `garbage*` returns a name that does not match it. `setup` fails
+//! when the config has `fail_setup`.
+
+use std::cell::Cell;
+use std::hint::black_box;
+
+use pp_secrets_guest::{Config, Error, Pattern, Provider};
+
+/// The misbehaving provider.
+pub struct Hostile {
+    calls: Cell<u64>,
+}
+
+impl Provider for Hostile {
+    fn setup(config: Config) -> Result<Self, Error> {
+        if config.contains_key("fail_setup") {
+            return Err(Error::Backend("setup refused on purpose".into()));
+        }
+        Ok(Self {
+            calls: Cell::new(0),
+        })
+    }
+
+    fn get(&self, name: &str) -> Result<String, Error> {
+        self.calls.set(self.calls.get() + 1);
+        let (what, argument) = name.split_once(':').unwrap_or((name, ""));
+        match what {
+            "calls" => Ok(self.calls.get().to_string()),
+            "file" => std::fs::read_to_string(argument)
+                .map_err(|e| Error::Backend(format!("cannot read {argument}: {e}"))),
+            "env" => std::env::var(argument)
+                .map_err(|e| Error::Backend(format!("cannot read {argument}: {e}"))),
+            "connect" => std::net::TcpStream::connect(argument)
+                .map(|_| "connected".to_owned())
+                .map_err(|e| Error::Backend(format!("cannot connect to {argument}: {e}"))),
+            "loop" => {
+                let mut n: u64 = 0;
+                loop {
+                    n = black_box(n.wrapping_add(1));
+                }
+            }
+            "sleep" => {
+                std::thread::sleep(std::time::Duration::from_secs(3_600));
+                Ok("woke up".into())
+            }
+            "recurse" => Ok(recurse(black_box(1)).to_string()),
+            "allocate" => {
+                let block = black_box(vec![1u8; 1 << 30]);
+                Ok(block.len().to_string())
+            }
+            "try-allocate" => {
+                let mut block: Vec<u8> = Vec::new();
+                Ok(black_box(block.try_reserve(1 << 30)).is_ok().to_string())
+            }
+            "panic" => panic!("hostile guest panics on purpose"),
+            "huge" => Ok("x".repeat(100 * 1024 * 1024)),
+            "shout" => Err(Error::Backend(
+                "\u{1b}[31mALERT\u{1b}[0m\nforged log line\n".repeat(4_000),
+            )),
+            "flood" => {
+                for _ in 0..16_384 {
+                    eprintln!("{}", "z".repeat(63));
+                }
+                Ok("flooded".into())
+            }
+            _ => Ok(format!("value-of-{name}")),
+        }
+    }
+
+    fn list(&self, pattern: &Pattern) -> Result<Vec<String>, Error> {
+        if pattern.as_str().starts_with("garbage") {
+            return Ok(vec!["not-what-was-asked".into()]);
+        }
+        Ok(["ok", "calls"]
+            .into_iter()
+            .filter(|name| pattern.matches(name))
+            .map(String::from)
+            .collect())
+    }
+}
+
+/// Recurses without end; the arithmetic after the call keeps it from
+/// becoming a loop.
+#[allow(unconditional_recursion)]
+fn recurse(depth: u64) -> u64 {
+    let frame = black_box([depth; 64]);
+    recurse(black_box(depth + 1)).wrapping_add(frame[depth as usize % 64])
+}
+
+#[cfg(target_arch = "wasm32")]
+pp_secrets_guest::export_provider!(Hostile);

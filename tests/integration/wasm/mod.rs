@@ -1,0 +1,73 @@
+//! The `wasm` backend type: provider components in the sandbox.
+//!
+//! The guest components are built by `tests/run.sh` (`cargo build --release
+//! --target wasm32-wasip2`); a missing build skips these tests loudly, and
+//! fails them under `CI=true`. Every test compiles through one shared
+//! compile cache in the target directory, so each component is compiled
+//! once per build.
+
+mod cache;
+mod cli;
+mod hostile;
+mod sandbox;
+
+use std::path::{Path, PathBuf};
+
+use pp_secrets::{ConfigDocument, SecretsManager};
+
+/// The directory the guest components are built into.
+pub fn guests_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/wasm32-wasip2/release")
+}
+
+/// The component `name` (`hostile` or `dir`), or `None` (after saying so)
+/// when it is not built.
+pub fn guest(name: &str) -> Option<PathBuf> {
+    let file = match name {
+        "dir" => "pp_secrets_dir_provider.wasm",
+        "hostile" => "pp_secrets_hostile_guest.wasm",
+        other => panic!("no guest named {other}"),
+    };
+    let path = guests_dir().join(file);
+    if path.is_file() {
+        return Some(path);
+    }
+    let message = format!(
+        "{} is not built: run `bash tests/run.sh`, or cargo build --release --target \
+         wasm32-wasip2 -p pp-secrets-dir-provider -p pp-secrets-hostile-guest",
+        path.display()
+    );
+    assert!(std::env::var("CI").as_deref() != Ok("true"), "{message}");
+    eprintln!("\n*** SKIPPING: {message} ***\n");
+    None
+}
+
+/// The compile cache every test shares.
+pub fn shared_cache() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-wasm-cache")
+}
+
+/// A manager from a `secrets:` section written as YAML (with `enabled` and
+/// the shared compile cache added).
+pub fn manager(section: &str) -> SecretsManager {
+    try_manager(section).unwrap_or_else(|e| panic!("config is valid: {e}"))
+}
+
+/// As [`manager`], keeping the error.
+pub fn try_manager(section: &str) -> pp_secrets::Result<SecretsManager> {
+    let yaml = format!(
+        "secrets:\n  enabled: true\n  wasm_cache: {:?}\n{section}",
+        shared_cache().display().to_string()
+    );
+    let doc = ConfigDocument::from_yaml_str(&yaml, "/")?;
+    SecretsManager::from_config(&doc.secrets)
+}
+
+/// The YAML of a `wasm` backend named `name` running `component`, with
+/// extra settings (already indented by six spaces).
+pub fn wasm_backend(name: &str, component: &Path, extra: &str) -> String {
+    format!(
+        "    {name}:\n      type: wasm\n      path: {:?}\n{extra}",
+        component.display().to_string()
+    )
+}
