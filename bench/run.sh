@@ -3,7 +3,8 @@
 # Installs ProcessPype (with boto3) and moto into bench/.venv with Python 3.13 (pyenv), builds the
 # release binary, then runs bench/compare.py (core) and bench/aws_compare.py
 # (AWS preload against moto), which print Markdown tables.
-# Usage: bench/run.sh [core|aws|all]   (default: all)
+# bench/wasm_compare.py measures the Wasm backend (no Python counterpart).
+# Usage: bench/run.sh [core|aws|wasm|all]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,13 +16,18 @@ bench/.venv/bin/python -c 'import processpype, boto3, moto' 2>/dev/null \
   || bench/.venv/bin/pip install --quiet 'processpype[aws]==2.1.3' 'moto[server]==5.2.5'
 
 cargo build --release --quiet -p pp-secrets --bin pp-secrets
+rustup target add wasm32-wasip2 > /dev/null
+cargo build --release --quiet --target wasm32-wasip2 -p pp-secrets-dir-provider -p pp-secrets-hostile-guest
 case "${1:-all}" in
   core) bench/.venv/bin/python bench/compare.py target/release/pp-secrets ;;
   aws) bench/.venv/bin/python bench/aws_compare.py target/release/pp-secrets bench/.venv/bin/moto_server ;;
+  wasm) bench/.venv/bin/python bench/wasm_compare.py target/release/pp-secrets ;;
   all)
     bench/.venv/bin/python bench/compare.py target/release/pp-secrets
     echo
     bench/.venv/bin/python bench/aws_compare.py target/release/pp-secrets bench/.venv/bin/moto_server
+    echo
+    bench/.venv/bin/python bench/wasm_compare.py target/release/pp-secrets
     ;;
-  *) echo "usage: bench/run.sh [core|aws|all]" >&2; exit 2 ;;
+  *) echo "usage: bench/run.sh [core|aws|wasm|all]" >&2; exit 2 ;;
 esac

@@ -126,3 +126,51 @@ impl std::io::Write for SharedWriter {
         Ok(())
     }
 }
+
+/// A Wasm backend whose `config` holds a canary, and a dir provider whose
+/// files hold canaries: failing calls (traps, timeouts, refused answers,
+/// links out of the directory) and a listing under trace logging never
+/// show them.
+#[cfg(feature = "wasm")]
+#[test]
+fn wasm_failure_paths_print_no_values() {
+    use crate::wasm::{guest, guests_dir, shared_cache};
+
+    let (Some(hostile), Some(_)) = (guest("hostile"), guest("dir")) else {
+        return;
+    };
+    let mount = tempfile::tempdir().expect("tempdir");
+    std::fs::write(mount.path().join("token"), format!("{CANARY}-file")).expect("write");
+    std::os::unix::fs::symlink("/etc/hostname", mount.path().join("escape")).expect("link");
+    let yaml = format!(
+        "secrets:\n  enabled: true\n  wasm_cache: {cache:?}\n  backends:\n    hostile:\n      \
+         type: wasm\n      path: {hostile:?}\n      config: {{ token: {CANARY}-config }}\n      \
+         limits: {{ timeout_ms: 300 }}\n    mounted:\n      type: wasm\n      \
+         path: {dir:?}\n      config: {{ dir: {m:?} }}\n      allow: {{ dirs: [{m:?}] }}\n",
+        cache = shared_cache().display().to_string(),
+        hostile = hostile.display().to_string(),
+        dir = guests_dir()
+            .join("pp_secrets_dir_provider.wasm")
+            .display()
+            .to_string(),
+        m = mount.path().display().to_string(),
+    );
+    let (_dir, config) = crate::support::temp_config(&yaml);
+    for key in [
+        "hostile:panic",
+        "hostile:loop",
+        "hostile:shout",
+        "hostile:huge",
+        "mounted:escape",
+        "mounted:absent",
+    ] {
+        let r = run_with(&config, &["get", key], &[("RUST_LOG", "trace")]);
+        assert_ne!(r.code, 0, "{key} fails");
+        assert_clean(key, &r.stdout);
+        assert_clean(key, &r.stderr);
+    }
+    let r = run_with(&config, &["list", "mounted:*"], &[("RUST_LOG", "trace")]);
+    r.expect_code(0);
+    assert_clean("list", &r.stdout);
+    assert_clean("list", &r.stderr);
+}

@@ -7,6 +7,7 @@
 
 use std::io;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
@@ -27,6 +28,9 @@ pub(crate) const CALL_BUDGET_BYTES: usize = 16 * 1_024;
 /// The stdout and stderr of one guest instance.
 pub(crate) struct GuestLog {
     state: Arc<Mutex<LogState>>,
+    /// Whether anything was written since the last `end_call`, so a quiet
+    /// call (the usual case) does not take the lock.
+    written: Arc<AtomicBool>,
 }
 
 struct LogState {
@@ -41,6 +45,7 @@ struct LogState {
 #[derive(Clone)]
 pub(crate) struct GuestStream {
     state: Arc<Mutex<LogState>>,
+    written: Arc<AtomicBool>,
     stderr: bool,
 }
 
@@ -55,6 +60,7 @@ impl GuestLog {
                 budget: CALL_BUDGET_BYTES,
                 dropped: 0,
             })),
+            written: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -62,6 +68,7 @@ impl GuestLog {
     pub(crate) fn stream(&self, stderr: bool) -> GuestStream {
         GuestStream {
             state: Arc::clone(&self.state),
+            written: Arc::clone(&self.written),
             stderr,
         }
     }
@@ -69,6 +76,9 @@ impl GuestLog {
     /// Ends a call: logs unfinished lines, reports dropped output, and
     /// gives the next call a fresh budget.
     pub(crate) fn end_call(&self) {
+        if !self.written.swap(false, Ordering::Relaxed) {
+            return;
+        }
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         for stderr in [false, true] {
             let line = std::mem::take(state.line(stderr));
@@ -164,6 +174,7 @@ impl Pollable for GuestStream {
 
 impl GuestStream {
     fn accept(&self, bytes: &[u8]) {
+        self.written.store(true, Ordering::Relaxed);
         self.state
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -204,7 +215,8 @@ mod tests {
     #[test]
     fn output_past_the_call_budget_is_dropped_and_counted() {
         let log = GuestLog::new("b".into());
-        state(&log).accept(false, &vec![b'x'; CALL_BUDGET_BYTES + 10]);
+        log.stream(false)
+            .accept(&vec![b'x'; CALL_BUDGET_BYTES + 10]);
         assert_eq!(state(&log).dropped, 10);
         assert!(state(&log).stdout.len() <= MAX_LINE_BYTES);
         log.end_call();

@@ -11,11 +11,10 @@
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use tokio::sync::Semaphore;
-use wasmtime::component::Linker;
 use wasmtime::{Engine, Store, Trap};
 use zeroize::Zeroize;
 
@@ -27,7 +26,7 @@ use crate::wasm::bindings::{GuestError, GuestMatched, Provider, ProviderPre};
 use crate::wasm::compile_cache::CompileCache;
 use crate::wasm::engine::{deadline_ticks, shared_engine};
 use crate::wasm::guest_text::{name_problem, shown, value_problem};
-use crate::wasm::sandbox::GuestState;
+use crate::wasm::sandbox::{GuestState, shared_linker};
 
 /// A secrets provider running as a sandboxed Wasm component.
 pub struct WasmProvider {
@@ -78,17 +77,18 @@ impl WasmProvider {
             key: None,
             reason,
         };
+        let started = Instant::now();
         let engine = shared_engine().map_err(failed)?.clone();
         let wasm = std::fs::read(&settings.path).map_err(|e| Error::ReadFile {
             path: settings.path.clone(),
             reason: e.to_string(),
         })?;
+        let read = started.elapsed();
         let component = cache
             .component(&engine, &wasm)
             .map_err(|e| failed(load_problem(&settings.path, "is not a valid component", &e)))?;
-        let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
-            .map_err(|e| failed(format!("cannot link WASI: {e}")))?;
+        let compiled = started.elapsed();
+        let linker = shared_linker(&engine).map_err(failed)?;
         let pre = linker
             .instantiate_pre(&component)
             .map_err(|e| {
@@ -107,6 +107,14 @@ impl WasmProvider {
                     ))
                 })
             })?;
+        tracing::debug!(
+            backend,
+            path = %settings.path.display(),
+            read_us = read.as_micros(),
+            compile_or_cache_us = (compiled - read).as_micros(),
+            link_us = (started.elapsed() - compiled).as_micros(),
+            "wasm backend loaded"
+        );
         Ok(Self {
             backend: backend.into(),
             engine,

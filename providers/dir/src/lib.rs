@@ -23,6 +23,8 @@
 //!   error, never followed. The sandbox refuses such paths too; checking here
 //!   as well gives a clear message and keeps the rule when run natively.
 
+use std::fs::Metadata;
+use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
 use pp_secrets_guest::{Config, Error, Pattern, Provider};
@@ -55,8 +57,9 @@ impl Provider for DirProvider {
         if !is_secret_name(name) {
             return Err(Error::not_found(name));
         }
-        let path = self.resolve(name)?;
-        match std::fs::metadata(&path) {
+        let (path, meta) = self.resolve(name)?;
+        // Only regular files: opening a FIFO or a device could block.
+        match meta {
             Ok(meta) if meta.is_file() => {}
             Ok(_) => return Err(Error::not_found(name)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -64,7 +67,7 @@ impl Provider for DirProvider {
             }
             Err(e) => return Err(Error::backend(format!("cannot read secret {name}: {e}"))),
         }
-        let bytes = std::fs::read(&path)
+        let bytes = read_file(&path)
             .map_err(|e| Error::backend(format!("cannot read secret {name}: {e}")))?;
         String::from_utf8(bytes)
             .map_err(|_| Error::backend(format!("secret {name} is not valid UTF-8")))
@@ -86,9 +89,7 @@ impl Provider for DirProvider {
             // Only files (through links that stay inside) are secrets.
             let is_file = self
                 .resolve(&name)
-                .ok()
-                .and_then(|p| std::fs::metadata(p).ok())
-                .is_some_and(|m| m.is_file());
+                .is_ok_and(|(_, meta)| meta.is_ok_and(|m| m.is_file()));
             if is_file {
                 names.push(name);
             }
@@ -100,7 +101,10 @@ impl Provider for DirProvider {
 impl DirProvider {
     /// The real path of `name`, following symlinks one path component at a
     /// time; an error if any link leads outside the directory.
-    fn resolve(&self, name: &str) -> Result<PathBuf, Error> {
+    ///
+    /// Also gives the metadata of the path it resolved to (without a second
+    /// look-up: the last component was examined while resolving).
+    fn resolve(&self, name: &str) -> Result<(PathBuf, std::io::Result<Metadata>), Error> {
         let outside = || {
             Error::backend(format!(
                 "secret {name} links outside {}",
@@ -108,6 +112,7 @@ impl DirProvider {
             ))
         };
         let mut resolved = self.dir.clone();
+        let mut last: Option<std::io::Result<Metadata>> = None;
         let mut pending: Vec<PathBuf> = vec![PathBuf::from(name)];
         let mut links = 0;
         while let Some(rest) = pending.pop() {
@@ -120,10 +125,14 @@ impl DirProvider {
                 pending.push(remainder);
             }
             match first {
-                Component::RootDir | Component::Prefix(_) => resolved = PathBuf::from("/"),
+                Component::RootDir | Component::Prefix(_) => {
+                    resolved = PathBuf::from("/");
+                    last = None;
+                }
                 Component::CurDir => {}
                 Component::ParentDir => {
                     resolved.pop();
+                    last = None;
                 }
                 Component::Normal(part) => {
                     let candidate = resolved.join(part);
@@ -148,7 +157,10 @@ impl DirProvider {
                             })?;
                             pending.push(target);
                         }
-                        _ => resolved = candidate,
+                        other => {
+                            resolved = candidate;
+                            last = Some(other);
+                        }
                     }
                 }
             }
@@ -156,11 +168,29 @@ impl DirProvider {
                 return Err(outside());
             }
         }
-        Ok(resolved)
+        let meta = last.unwrap_or_else(|| std::fs::metadata(&resolved));
+        Ok((resolved, meta))
     }
 }
 
 /// Whether `name` can be a secret: a plain file name, not hidden.
+/// The bytes of the file at `path`, in as few calls as the platform allows
+/// (`std::fs::read` asks for the size first, which under WASI is several
+/// more system calls).
+fn read_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    let mut file = std::fs::File::open(path)?;
+    let mut bytes = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        match file.read(&mut chunk) {
+            Ok(0) => return Ok(bytes),
+            Ok(n) => bytes.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 fn is_secret_name(name: &str) -> bool {
     !name.is_empty() && !name.starts_with('.') && !name.contains(['/', '\\', '\0'])
 }
