@@ -47,6 +47,13 @@ fn init_logging(verbose: u8) {
         2 => "debug",
         _ => "trace",
     };
+    // The Wasm compiler logs every instruction it emits at trace level
+    // (seconds of output per component); `-v` flags leave it at warn.
+    // RUST_LOG, when set, is taken as written.
+    let default = format!(
+        "{default},cranelift_codegen=warn,cranelift_frontend=warn,regalloc2=warn,\
+         wasmtime_internal_cranelift=warn"
+    );
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
