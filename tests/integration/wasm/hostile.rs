@@ -121,6 +121,12 @@ fn a_100_mb_value_within_the_default_memory_limit_is_out_of_memory() {
     assert_contained("huge", 64, ROOMY_MS, "ran out of memory");
 }
 
+/// How many calls the instance now serving `hostile:` has served.
+async fn instance_calls(secrets: &SecretsManager) -> String {
+    let calls = secrets.get_raw("hostile:calls").await.expect("served");
+    calls.expose().to_owned()
+}
+
 #[test]
 fn a_refused_allocation_the_guest_handles_is_not_an_error() {
     let Some(secrets) = hostile_manager(64) else {
@@ -133,14 +139,7 @@ fn a_refused_allocation_the_guest_handles_is_not_an_error() {
             .expect("served");
         assert_eq!(got.expose(), "false");
         // Same instance: nothing trapped.
-        assert_eq!(
-            secrets
-                .get_raw("hostile:calls")
-                .await
-                .expect("served")
-                .expose(),
-            "2"
-        );
+        assert_eq!(instance_calls(&secrets).await, "2");
     });
 }
 
@@ -150,29 +149,11 @@ fn a_fresh_instance_replaces_one_that_trapped() {
         return;
     };
     block_on(async {
-        assert_eq!(
-            secrets
-                .get_raw("hostile:calls")
-                .await
-                .expect("served")
-                .expose(),
-            "1"
-        );
-        assert_eq!(
-            secrets
-                .get_raw("hostile:calls")
-                .await
-                .expect("served")
-                .expose(),
-            "2"
-        );
+        assert_eq!(instance_calls(&secrets).await, "1");
+        assert_eq!(instance_calls(&secrets).await, "2");
         secrets.get_raw("hostile:panic").await.expect_err("traps");
         assert_eq!(
-            secrets
-                .get_raw("hostile:calls")
-                .await
-                .expect("served")
-                .expose(),
+            instance_calls(&secrets).await,
             "1",
             "a new instance after the trap"
         );
