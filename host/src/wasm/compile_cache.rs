@@ -79,7 +79,7 @@ impl CompileCache {
         };
         let entry = dir.join(format!("{}.cwasm", entry_key(engine, wasm)));
         match read_entry(&entry) {
-            Ok(Some(artifact)) => match deserialize(engine, &artifact) {
+            Ok(Some(entry_bytes)) => match deserialize(engine, artifact_of(&entry_bytes)) {
                 Ok(component) => return Ok(component),
                 Err(e) => tracing::warn!(
                     entry = %entry.display(),
@@ -133,10 +133,11 @@ impl Hasher for HashInto<'_> {
     }
 }
 
-/// The artifact stored in `entry`: `None` when there is no entry, an error
-/// when the entry is not one of ours or its checksum does not match.
+/// The bytes of `entry`, header included (see [`artifact_of`]): `None`
+/// when there is no entry, an error when the entry is not one of ours or its
+/// checksum does not match.
 fn read_entry(entry: &Path) -> Result<Option<Vec<u8>>, String> {
-    let mut bytes = match fs::read(entry) {
+    let bytes = match fs::read(entry) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e.to_string()),
@@ -149,8 +150,13 @@ fn read_entry(entry: &Path) -> Result<Option<Vec<u8>>, String> {
     if blake3::hash(&bytes[header..]).as_bytes() != stored {
         return Err("checksum mismatch".into());
     }
-    bytes.drain(..header);
     Ok(Some(bytes))
+}
+
+/// The artifact in an entry that [`read_entry`] accepted (not copied: an
+/// artifact is megabytes).
+fn artifact_of(entry: &[u8]) -> &[u8] {
+    &entry[MAGIC.len() + HASH_LEN..]
 }
 
 /// Writes `artifact` to `entry` atomically (a temporary file renamed into
@@ -165,7 +171,8 @@ fn write_entry(dir: &Path, entry: &Path, artifact: &[u8]) -> std::io::Result<()>
     Ok(())
 }
 
-/// Loads an artifact this cache wrote.
+/// Loads an artifact this cache wrote (the part of an entry that
+/// [`read_entry`] checked).
 #[allow(unsafe_code)]
 fn deserialize(engine: &Engine, artifact: &[u8]) -> wasmtime::Result<Component> {
     // SAFETY: `Component::deserialize` runs the machine code in `artifact`,
@@ -186,10 +193,8 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let entry = dir.path().join("k.cwasm");
         write_entry(dir.path(), &entry, b"artifact bytes").expect("write");
-        assert_eq!(
-            read_entry(&entry).expect("sound"),
-            Some(b"artifact bytes".to_vec())
-        );
+        let sound = read_entry(&entry).expect("sound").expect("present");
+        assert_eq!(artifact_of(&sound), b"artifact bytes");
         let mut bytes = fs::read(&entry).expect("read");
         let last = bytes.len() - 1;
         bytes[last] ^= 1;
