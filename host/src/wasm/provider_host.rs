@@ -145,11 +145,15 @@ impl WasmProvider {
             .map_err(|_| ProviderError::failed("the provider is shut down"))?;
         let ticks = deadline_ticks(self.time_limit());
         let attempt = async {
+            // A fresh instance keeps the deadline its set-up started, so
+            // set-up and call together stay within the limit.
             let mut instance = match self.take_idle() {
-                Some(instance) => instance,
+                Some(mut instance) => {
+                    begin_call(&mut instance.store, ticks);
+                    instance
+                }
                 None => self.instantiate(ticks).await?,
             };
-            begin_call(&mut instance.store, ticks);
             let outcome = invoke(&mut instance, &request).await;
             instance.store.data().log.end_call();
             match outcome {
