@@ -134,7 +134,7 @@ impl std::io::Write for SharedWriter {
 #[cfg(feature = "wasm")]
 #[test]
 fn wasm_failure_paths_print_no_values() {
-    use crate::wasm::{guest, guests_dir, shared_cache};
+    use crate::wasm::{guest, guests_dir, serving_dir, shared_cache, wasm_backend};
 
     let (Some(hostile), Some(_)) = (guest("hostile"), guest("dir")) else {
         return;
@@ -143,17 +143,20 @@ fn wasm_failure_paths_print_no_values() {
     std::fs::write(mount.path().join("token"), format!("{CANARY}-file")).expect("write");
     std::os::unix::fs::symlink("/etc/hostname", mount.path().join("escape")).expect("link");
     let yaml = format!(
-        "secrets:\n  enabled: true\n  wasm_cache: {cache:?}\n  backends:\n    hostile:\n      \
-         type: wasm\n      path: {hostile:?}\n      config: {{ token: {CANARY}-config }}\n      \
-         limits: {{ timeout_ms: 300 }}\n    mounted:\n      type: wasm\n      \
-         path: {dir:?}\n      config: {{ dir: {m:?} }}\n      allow: {{ dirs: [{m:?}] }}\n",
-        cache = shared_cache().display().to_string(),
-        hostile = hostile.display().to_string(),
-        dir = guests_dir()
-            .join("pp_secrets_dir_provider.wasm")
-            .display()
-            .to_string(),
-        m = mount.path().display().to_string(),
+        "secrets:\n  enabled: true\n  wasm_cache: {:?}\n  backends:\n{}{}",
+        shared_cache().display().to_string(),
+        wasm_backend(
+            "hostile",
+            &hostile,
+            &format!(
+                "      config: {{ token: {CANARY}-config }}\n      limits: {{ timeout_ms: 300 }}\n"
+            ),
+        ),
+        wasm_backend(
+            "mounted",
+            &guests_dir().join("pp_secrets_dir_provider.wasm"),
+            &serving_dir(mount.path()),
+        ),
     );
     let (_dir, config) = crate::support::temp_config(&yaml);
     // Everything at trace except the Wasm compiler, which logs each

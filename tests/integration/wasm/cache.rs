@@ -7,18 +7,15 @@ use std::path::{Path, PathBuf};
 
 use pp_secrets::{ConfigDocument, SecretsManager};
 
-use super::guest;
+use super::{guest, serving_dir, wasm_backend};
 use crate::support::{block_on, run_with, temp_config};
 
 /// A manager serving `mount` through the dir provider, caching in `cache`.
 fn dir_manager(component: &Path, mount: &Path, cache: &Path) -> SecretsManager {
     let yaml = format!(
-        "secrets:\n  enabled: true\n  wasm_cache: {cache:?}\n  backends:\n    mounted:\n      \
-         type: wasm\n      path: {component:?}\n      config: {{ dir: {mount:?} }}\n      \
-         allow: {{ dirs: [{mount:?}] }}\n",
-        cache = cache.display().to_string(),
-        component = component.display().to_string(),
-        mount = mount.display().to_string(),
+        "secrets:\n  enabled: true\n  wasm_cache: {:?}\n  backends:\n{}",
+        cache.display().to_string(),
+        wasm_backend("mounted", component, &serving_dir(mount)),
     );
     let doc = ConfigDocument::from_yaml_str(&yaml, "/").expect("config");
     SecretsManager::from_config(&doc.secrets).expect("loads")
@@ -106,10 +103,8 @@ fn the_cache_moves_with_the_variable_and_turns_off() {
     let home = tempfile::tempdir().expect("tempdir");
     let moved = tempfile::tempdir().expect("tempdir");
     let base = format!(
-        "secrets:\n  enabled: true\n  backends:\n    mounted:\n      type: wasm\n      \
-         path: {:?}\n      config: {{ dir: {m:?} }}\n      allow: {{ dirs: [{m:?}] }}\n",
-        component.display().to_string(),
-        m = mount.path().display().to_string(),
+        "secrets:\n  enabled: true\n  backends:\n{}",
+        wasm_backend("mounted", &component, &serving_dir(mount.path())),
     );
     let home_str = home.path().display().to_string();
     let moved_str = moved.path().display().to_string();

@@ -71,3 +71,21 @@ pub fn wasm_backend(name: &str, component: &Path, extra: &str) -> String {
         component.display().to_string()
     )
 }
+
+/// Backend settings (indented for [`wasm_backend`]) that grant read access
+/// to `dir`.
+pub fn granting_dir(dir: &Path) -> String {
+    format!(
+        "      allow: {{ dirs: [{:?}] }}\n",
+        dir.display().to_string()
+    )
+}
+
+/// Backend settings that point the dir provider at `dir` and grant it.
+pub fn serving_dir(dir: &Path) -> String {
+    format!(
+        "      config: {{ dir: {:?} }}\n{}",
+        dir.display().to_string(),
+        granting_dir(dir)
+    )
+}

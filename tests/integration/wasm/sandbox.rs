@@ -6,7 +6,7 @@ use std::net::TcpListener;
 
 use pp_secrets::ErrorKind;
 
-use super::{guest, manager, wasm_backend};
+use super::{granting_dir, guest, manager, wasm_backend};
 use crate::support::block_on;
 
 const CANARY: &str = "sandbox-canary-7f3a";
@@ -43,10 +43,7 @@ fn a_file_outside_the_grants_cannot_be_read() {
 #[test]
 fn a_granted_directory_is_readable_at_its_own_path() {
     let (dir, file) = secret_file();
-    let allow = format!(
-        "      allow: {{ dirs: [{:?}] }}\n",
-        dir.path().display().to_string()
-    );
+    let allow = granting_dir(dir.path());
     let Some(result) = ask(&format!("file:{file}"), &allow) else {
         return;
     };
@@ -58,10 +55,7 @@ fn a_granted_directory_does_not_open_its_parent() {
     let (dir, _) = secret_file();
     let inner = dir.path().join("inner");
     std::fs::create_dir(&inner).expect("mkdir");
-    let allow = format!(
-        "      allow: {{ dirs: [{:?}] }}\n",
-        inner.display().to_string()
-    );
+    let allow = granting_dir(&inner);
     let escape = format!("{}/../secret.txt", inner.display());
     let Some(result) = ask(&format!("file:{escape}"), &allow) else {
         return;
