@@ -20,12 +20,14 @@ fi
 export PP_MOTO_SERVER="$PWD/.venv/bin/moto_server"
 "$PP_MOTO_SERVER" --help > /dev/null
 
-echo "== wasm32-wasip2 target and the provider components"
+echo "== wasm32-wasip2 target and the guest components"
 rustup target add wasm32-wasip2
-# Built once, before the tests: the dir provider and the hostile guest the
-# sandbox tests run. The tests compile them through one shared cache.
+# Built once, before the tests: the dir provider, the example apps, and the
+# hostile provider and probe app the sandbox tests run. The tests compile
+# them through one shared cache.
 cargo build --release --locked --target wasm32-wasip2 \
-  -p pp-secrets-dir-provider -p pp-secrets-hostile-guest
+  -p pp-secrets-dir-provider -p pp-secrets-hostile-guest -p pp-secrets-app-probe \
+  -p pp-secrets-example-db-report -p pp-secrets-example-config-report
 
 echo "== cargo fmt --check"
 cargo fmt --all --check

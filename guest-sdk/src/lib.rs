@@ -39,6 +39,9 @@
 //!
 //! [`Pattern`] is the same glob matcher the host uses, so a provider lists
 //! exactly the names the host would.
+//!
+//! Apps (WASI commands that read secrets from the host) use the [`app`]
+//! module instead.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -58,6 +61,8 @@ pub mod bindings {
 }
 
 use bindings::processpype::secrets::types as wit;
+
+pub mod app;
 
 /// The backend's `config` map, as written in the host's YAML.
 pub type Config = BTreeMap<String, String>;
@@ -83,6 +88,16 @@ impl Error {
     /// A failure with a message (which must not contain a secret value).
     pub fn backend(message: impl Into<String>) -> Self {
         Error::Backend(message.into())
+    }
+
+    /// Whether this is [`Error::NotFound`].
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Error::NotFound(_))
+    }
+
+    /// Whether this is [`Error::AccessDenied`].
+    pub fn is_access_denied(&self) -> bool {
+        matches!(self, Error::AccessDenied(_))
     }
 }
 

@@ -148,6 +148,27 @@ pub enum Error {
         /// The key it asked for.
         key: String,
     },
+
+    /// A limit given in code or on the command line is out of range.
+    #[error("{what} {value} is out of range: expected 1 to {max}")]
+    InvalidLimit {
+        /// The limit, such as `memory limit (MiB)`.
+        what: String,
+        /// The value given.
+        value: u64,
+        /// The largest value accepted.
+        max: u64,
+    },
+
+    /// A Wasm app could not be loaded or did not run to its end: it
+    /// trapped, ran out of time or memory, or is not a command component.
+    #[error("app {app:?} failed: {reason}")]
+    App {
+        /// The app's name.
+        app: String,
+        /// What went wrong, without any secret value.
+        reason: String,
+    },
 }
 
 impl Error {
@@ -159,7 +180,8 @@ impl Error {
             Error::Load { kind, .. } => *kind,
             Error::Config { .. } | Error::ReadFile { .. } => ErrorKind::Config,
             Error::Token { source, .. } => source.kind(),
-            Error::InvalidKey { .. } => ErrorKind::Usage,
+            Error::InvalidKey { .. } | Error::InvalidLimit { .. } => ErrorKind::Usage,
+            Error::App { .. } => ErrorKind::Backend,
             Error::AccessDenied { .. } => ErrorKind::AccessDenied,
         }
     }

@@ -22,6 +22,8 @@ use wasmtime::Engine;
 use wasmtime::component::Component;
 
 use crate::config::CompileCacheSetting;
+use crate::error::{Error, Result};
+use crate::wasm::guest_text::shown;
 
 /// The first bytes of every entry, with the format version.
 const MAGIC: &[u8; 8] = b"ppsc\x00v01";
@@ -69,6 +71,23 @@ impl CompileCache {
     /// The directory, when caching is on.
     pub fn dir(&self) -> Option<&Path> {
         self.dir.as_deref()
+    }
+
+    /// Reads the component file at `path` and compiles it with `engine`, or
+    /// takes it from the cache. `failed` words a reason as the caller's
+    /// error (a backend's, an app's).
+    pub(crate) fn load_file(
+        &self,
+        engine: &Engine,
+        path: &Path,
+        failed: impl Fn(String) -> Error,
+    ) -> Result<Component> {
+        let wasm = fs::read(path).map_err(|e| Error::ReadFile {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        self.component(engine, &wasm)
+            .map_err(|e| failed(load_problem(path, "is not a valid component", &e)))
     }
 
     /// The component in `wasm`, compiled by `engine`: from the cache when
@@ -182,6 +201,16 @@ fn deserialize(engine: &Engine, artifact: &[u8]) -> wasmtime::Result<Component> 
     // `serialize`, matches. wasmtime itself rejects an artifact from
     // another version or with other settings.
     unsafe { Component::deserialize(engine, artifact) }
+}
+
+/// Why the component at `path` cannot be used, with wasmtime's reason
+/// escaped and capped (it may quote the file).
+pub(crate) fn load_problem(path: &Path, what: &str, error: &wasmtime::Error) -> String {
+    format!(
+        "{} {what}: {}",
+        path.display(),
+        shown(&format!("{error:#}"))
+    )
 }
 
 #[cfg(test)]

@@ -9,17 +9,23 @@
 //! everything it returns (`guest_text`) before the manager sees it
 //! ([`WasmProvider`]).
 //!
+//! Apps (the `app` world) run under a policy through [`WasmApp`]; see
+//! [`app`](self::app).
+//!
 //! Wasm backends need a tokio runtime: guest calls are async, and WASI's
 //! host calls run on tokio.
 
+pub mod app;
 mod bindings;
 mod compile_cache;
 mod engine;
 mod guest_log;
 mod guest_text;
+mod guest_trap;
 mod limits;
 mod provider_host;
 mod sandbox;
 
+pub use app::{AllowList, AppOutcome, AppPolicy, AppStdio, WasmApp};
 pub use compile_cache::{CACHE_ENV, CompileCache};
 pub use provider_host::WasmProvider;

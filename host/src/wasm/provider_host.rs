@@ -9,13 +9,12 @@
 //! is thrown away, so the next call starts from a fresh `setup`. At most
 //! `limits.instances` calls run at once; others wait their turn.
 
-use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use tokio::sync::Semaphore;
-use wasmtime::{Engine, Store, Trap};
+use wasmtime::{Engine, Store};
 use zeroize::Zeroize;
 
 use crate::config::WasmSettings;
@@ -23,10 +22,11 @@ use crate::error::{Error, Result};
 use crate::provider::{MatchedSecret, Pattern, ProviderError, SecretsProvider};
 use crate::value::SecretText;
 use crate::wasm::bindings::{GuestError, GuestMatched, Provider, ProviderPre};
-use crate::wasm::compile_cache::CompileCache;
+use crate::wasm::compile_cache::{CompileCache, load_problem};
 use crate::wasm::engine::{deadline_ticks, shared_engine};
 use crate::wasm::guest_text::{name_problem, shown, value_problem};
-use crate::wasm::sandbox::{GuestState, shared_linker};
+use crate::wasm::guest_trap::{Stop, stop_cause};
+use crate::wasm::sandbox::{GuestState, GuestStdio, shared_linker};
 
 /// A secrets provider running as a sandboxed Wasm component.
 pub struct WasmProvider {
@@ -79,14 +79,7 @@ impl WasmProvider {
         };
         let started = Instant::now();
         let engine = shared_engine().map_err(failed)?.clone();
-        let wasm = std::fs::read(&settings.path).map_err(|e| Error::ReadFile {
-            path: settings.path.clone(),
-            reason: e.to_string(),
-        })?;
-        let read = started.elapsed();
-        let component = cache
-            .component(&engine, &wasm)
-            .map_err(|e| failed(load_problem(&settings.path, "is not a valid component", &e)))?;
+        let component = cache.load_file(&engine, &settings.path, failed)?;
         let compiled = started.elapsed();
         let linker = shared_linker(&engine).map_err(failed)?;
         let pre = linker
@@ -110,8 +103,7 @@ impl WasmProvider {
         tracing::debug!(
             backend,
             path = %settings.path.display(),
-            read_us = read.as_micros(),
-            compile_or_cache_us = (compiled - read).as_micros(),
+            read_and_compile_us = compiled.as_micros(),
             link_us = (started.elapsed() - compiled).as_micros(),
             "wasm backend loaded"
         );
@@ -183,8 +175,14 @@ impl WasmProvider {
 
     /// A fresh instance, set up with the backend's `config`.
     async fn instantiate(&self, ticks: u64) -> std::result::Result<Instance, ProviderError> {
-        let state = GuestState::new(&self.backend, &self.settings.grants, &self.settings.limits)
-            .map_err(ProviderError::Failed)?;
+        let state = GuestState::new(
+            &self.backend,
+            &self.settings.grants,
+            self.settings.limits.memory_mb,
+            &[],
+            GuestStdio::Log,
+        )
+        .map_err(ProviderError::Failed)?;
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.memory);
         begin_call(&mut store, ticks);
@@ -218,27 +216,16 @@ impl WasmProvider {
 
     /// The error for a call that trapped or failed inside wasmtime.
     fn trap_error(&self, store: &Store<GuestState>, error: &wasmtime::Error) -> ProviderError {
-        let limits = &self.settings.limits;
-        let reason = match error.downcast_ref::<Trap>() {
-            Some(Trap::Interrupt) => return self.timed_out(),
-            _ if store.data().memory.refused() => format!(
-                "the provider ran out of memory (limits.memory_mb = {})",
-                limits.memory_mb
-            ),
-            Some(Trap::StackOverflow) => "the provider overflowed its stack".to_owned(),
-            // A Rust guest's stack lives in its linear memory: running off
-            // its end is an out-of-bounds access, not a host stack overflow.
-            Some(Trap::MemoryOutOfBounds) => "the provider accessed memory out of bounds \
-                 (a stack overflow or a bug in the provider)"
-                .to_owned(),
-            Some(Trap::UnreachableCodeReached) => {
-                "the provider panicked or aborted (its stderr is in the log)".to_owned()
-            }
-            Some(trap) => format!("the provider trapped: {trap}"),
-            None => format!("the provider failed: {}", shown(&error.to_string())),
-        };
+        let refused = store.data().memory.refused();
         tracing::debug!(backend = %self.backend, "instance discarded: {error:?}");
-        ProviderError::Failed(reason)
+        match stop_cause(error, refused, "the provider") {
+            Stop::TimedOut => self.timed_out(),
+            Stop::OutOfMemory => ProviderError::Failed(format!(
+                "the provider ran out of memory (limits.memory_mb = {})",
+                self.settings.limits.memory_mb
+            )),
+            Stop::Failed(reason) => ProviderError::Failed(reason),
+        }
     }
 }
 
@@ -258,14 +245,6 @@ async fn invoke(instance: &mut Instance, request: &Request<'_>) -> wasmtime::Res
             Reply::Matched(backend.call_get_matching(store, pattern).await?)
         }
     })
-}
-
-fn load_problem(path: &Path, what: &str, error: &wasmtime::Error) -> String {
-    format!(
-        "{} {what}: {}",
-        path.display(),
-        shown(&format!("{error:#}"))
-    )
 }
 
 /// A guest's own error, escaped and capped.

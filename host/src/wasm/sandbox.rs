@@ -9,16 +9,18 @@
 //!   local files, but a hung network filesystem is not cut off by the
 //!   call's timeout);
 //! - no network: TCP, UDP and name lookup are switched off;
-//! - no stdin, no arguments; stdout and stderr go to the host log;
+//! - a provider: no stdin, no arguments; stdout and stderr go to the host
+//!   log. An app: its arguments, and stdio as its policy says;
 //! - clocks and random numbers (harmless, and needed by ordinary code).
 
 use std::sync::{Arc, OnceLock};
 
 use wasmtime::Engine;
 use wasmtime::component::Linker;
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{FsPerms, ResourceTable, WasiCtx, WasiCtxView, WasiView};
 
-use crate::config::{Grants, Limits};
+use crate::config::Grants;
 use crate::wasm::guest_log::GuestLog;
 use crate::wasm::limits::MemoryBudget;
 
@@ -28,8 +30,21 @@ pub(crate) struct GuestState {
     table: ResourceTable,
     /// The instance's memory limit.
     pub(crate) memory: MemoryBudget,
-    /// The instance's stdout and stderr.
+    /// The instance's stdout and stderr, when they go to the log.
     pub(crate) log: GuestLog,
+}
+
+/// Where a guest's stdio goes.
+pub(crate) enum GuestStdio {
+    /// No stdin; stdout and stderr to the host log (providers).
+    Log,
+    /// The host process's stdin, stdout and stderr.
+    Inherit,
+    /// No stdin; stdout and stderr into these buffers.
+    Capture {
+        stdout: MemoryOutputPipe,
+        stderr: MemoryOutputPipe,
+    },
 }
 
 /// The imports every guest is linked against: WASI, whose every call
@@ -58,21 +73,34 @@ impl WasiView for GuestState {
 }
 
 impl GuestState {
-    /// The state of a fresh instance of `backend` under `grants` and
-    /// `limits`. Fails when a granted directory cannot be opened.
+    /// The state of a fresh instance of the guest called `name` (a
+    /// backend or an app) under `grants`, with `memory_mb` of memory,
+    /// `args` and `stdio`. Fails when a granted directory cannot be opened.
     pub(crate) fn new(
-        backend: &Arc<str>,
+        name: &Arc<str>,
         grants: &Grants,
-        limits: &Limits,
+        memory_mb: u64,
+        args: &[String],
+        stdio: GuestStdio,
     ) -> Result<Self, String> {
-        let log = GuestLog::new(Arc::clone(backend));
+        let log = GuestLog::new(Arc::clone(name));
         let mut wasi = WasiCtx::builder();
         // Filesystem calls run on the calling thread instead of hopping to
         // tokio's blocking pool: a secret file read costs microseconds, the
         // hop about 20 us each way. Set before the preopens, which copy it.
         wasi.allow_blocking_current_thread(true);
-        wasi.stdout(log.stream(false))
-            .stderr(log.stream(true))
+        match stdio {
+            GuestStdio::Log => {
+                wasi.stdout(log.stream(false)).stderr(log.stream(true));
+            }
+            GuestStdio::Inherit => {
+                wasi.inherit_stdio();
+            }
+            GuestStdio::Capture { stdout, stderr } => {
+                wasi.stdout(stdout).stderr(stderr);
+            }
+        }
+        wasi.args(args)
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false);
@@ -94,7 +122,7 @@ impl GuestState {
         Ok(Self {
             wasi: wasi.build(),
             table: ResourceTable::new(),
-            memory: MemoryBudget::new(limits.memory_mb),
+            memory: MemoryBudget::new(memory_mb),
             log,
         })
     }

@@ -1,4 +1,5 @@
-//! The `wasm` backend type: provider components in the sandbox.
+//! The `wasm` backend type (provider components in the sandbox) and Wasm
+//! apps run under a policy.
 //!
 //! The guest components are built by `tests/run.sh` (`cargo build --release
 //! --target wasm32-wasip2`); a missing build skips these tests loudly, and
@@ -6,6 +7,8 @@
 //! compile cache in the target directory, so each component is compiled
 //! once per build.
 
+mod apps;
+mod apps_cli;
 mod cache;
 mod cli;
 mod hostile;
@@ -20,12 +23,16 @@ pub fn guests_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/wasm32-wasip2/release")
 }
 
-/// The component `name` (`hostile` or `dir`), or `None` (after saying so)
-/// when it is not built.
+/// The component `name` (providers `hostile` and `dir`; apps `probe`,
+/// `db-report` and `config-report`), or `None` (after saying so) when it
+/// is not built.
 pub fn guest(name: &str) -> Option<PathBuf> {
     let file = match name {
         "dir" => "pp_secrets_dir_provider.wasm",
         "hostile" => "pp_secrets_hostile_guest.wasm",
+        "probe" => "pp-secrets-app-probe.wasm",
+        "db-report" => "pp-secrets-example-db-report.wasm",
+        "config-report" => "pp-secrets-example-config-report.wasm",
         other => panic!("no guest named {other}"),
     };
     let path = guests_dir().join(file);
@@ -33,8 +40,8 @@ pub fn guest(name: &str) -> Option<PathBuf> {
         return Some(path);
     }
     let message = format!(
-        "{} is not built: run `bash tests/run.sh`, or cargo build --release --target \
-         wasm32-wasip2 -p pp-secrets-dir-provider -p pp-secrets-hostile-guest",
+        "{} is not built: run `bash tests/run.sh`, which builds every guest component \
+         (cargo build --release --target wasm32-wasip2 -p ...)",
         path.display()
     );
     assert!(std::env::var("CI").as_deref() != Ok("true"), "{message}");

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{ArgAction, Parser, Subcommand};
+use clap::{ArgAction, Args, Parser, Subcommand};
 
 /// Read, list, preload and inject secrets from the backends of a YAML config.
 #[derive(Debug, Parser)]
@@ -11,8 +11,8 @@ use clap::{ArgAction, Parser, Subcommand};
     name = "pp-secrets",
     version,
     after_help = "Exit codes: 0 success, 1 not found, 2 usage or configuration error (or \
-                  subsystem disabled), 3 backend error, 4 access denied; run passes on the \
-                  child's code.\n\nExample:\n  pp-secrets -c config.yaml get local:db_password"
+                  subsystem disabled), 3 backend error, 4 access denied; run and run-wasm pass \
+                  on the child's code.\n\nExample:\n  pp-secrets -c config.yaml get local:db_password"
 )]
 pub struct Cli {
     /// The config file [default: $PP_SECRETS_CONFIG, else ./config.yaml]
@@ -97,6 +97,18 @@ pub enum Command {
         command: Vec<String>,
     },
 
+    /// Run a Wasm app component that reads secrets through the host.
+    #[command(
+        after_help = "The app reads only the secrets its --allow patterns name (none by \
+                      default), through processpype:secrets/manager or wasi:config/store \
+                      (keys backend:name). It sees its arguments and stdio, and otherwise \
+                      only what --allow-env and --allow-dir grant. pp-secrets exits with the \
+                      app's code; an app that traps or passes a limit exits 3.\n\n\
+                      Example:\n  pp-secrets run-wasm report.wasm --allow 'local:db_*' \
+                      --allow env:API_TOKEN -- --since yesterday"
+    )]
+    RunWasm(RunWasmArgs),
+
     /// Validate the config and every backend, and print a report.
     #[command(
         after_help = "Prints whether each backend is reachable and how many names each \
@@ -104,4 +116,29 @@ pub enum Command {
                             of the first problem.\n\nExample:\n  pp-secrets -c config.yaml check"
     )]
     Check,
+}
+
+/// The arguments of `run-wasm`.
+#[derive(Debug, Args)]
+pub struct RunWasmArgs {
+    /// The app component (a WASI command built for wasm32-wasip2)
+    pub app: PathBuf,
+    /// Let the app read the secrets matching backend:glob; repeatable
+    #[arg(long = "allow", value_name = "PATTERN")]
+    pub allow: Vec<String>,
+    /// Let the app see the host's environment variable VAR; repeatable
+    #[arg(long = "allow-env", value_name = "VAR")]
+    pub allow_env: Vec<String>,
+    /// Let the app read (not write) DIR, at the same absolute path; repeatable
+    #[arg(long = "allow-dir", value_name = "DIR")]
+    pub allow_dir: Vec<PathBuf>,
+    /// The app's memory limit, in MiB
+    #[arg(long, value_name = "MIB", default_value_t = 64)]
+    pub memory_mb: u64,
+    /// The limit on the app's whole run, in milliseconds
+    #[arg(long, value_name = "MS", default_value_t = 60_000)]
+    pub timeout_ms: u64,
+    /// The app's arguments
+    #[arg(last = true, value_name = "ARGS")]
+    pub args: Vec<String>,
 }

@@ -7,6 +7,7 @@ mod list;
 mod load;
 mod render;
 mod run;
+mod run_wasm;
 
 use std::path::{Path, PathBuf};
 
@@ -25,6 +26,7 @@ pub async fn run(cli: Cli) -> Result<i32, Failure> {
         Command::Render { file } => render::run(&config, file.as_deref()).await,
         Command::Run { env, command } => run::run(&config, &env, &command).await,
         Command::Check => check::run(&config).await,
+        Command::RunWasm(request) => run_wasm::run(&config, request).await,
     }
 }
 

@@ -1,0 +1,47 @@
+//! `run-wasm APP.wasm [--allow PATTERN]... [-- ARGS]`: run a Wasm app
+//! component under a policy built from the flags, with the config's
+//! manager serving its secrets. Exits with the app's code.
+
+use std::path::Path;
+
+use crate::args::RunWasmArgs;
+use crate::failure::Failure;
+
+#[cfg(feature = "wasm")]
+pub async fn run(config: &Path, request: RunWasmArgs) -> Result<i32, Failure> {
+    use pp_secrets::wasm::{AppPolicy, CompileCache, WasmApp};
+
+    let name = request
+        .app
+        .file_stem()
+        .map_or_else(|| "app".to_owned(), |s| s.to_string_lossy().into_owned());
+    let mut policy = AppPolicy::new(name)
+        .memory_mb(request.memory_mb)?
+        .timeout_ms(request.timeout_ms)?
+        .args(request.args);
+    for rule in &request.allow {
+        policy = policy.allow(rule)?;
+    }
+    for var in request.allow_env {
+        policy = policy.grant_env(var);
+    }
+    for dir in &request.allow_dir {
+        // The app sees a granted directory at its absolute host path.
+        let dir = std::path::absolute(dir)
+            .map_err(|e| Failure::Usage(format!("--allow-dir {}: {e}", dir.display())))?;
+        policy = policy.grant_dir(dir);
+    }
+
+    let (document, manager) = super::start(config).await?;
+    let cache = CompileCache::from_setting(&document.secrets.wasm_cache);
+    let app = WasmApp::load(&request.app, &cache)?;
+    let outcome = app.run(&manager, policy).await?;
+    Ok(outcome.exit_code)
+}
+
+#[cfg(not(feature = "wasm"))]
+pub async fn run(_config: &Path, _request: RunWasmArgs) -> Result<i32, Failure> {
+    Err(Failure::Usage(
+        "run-wasm: this pp-secrets was built without Wasm support (cargo feature `wasm`)".into(),
+    ))
+}

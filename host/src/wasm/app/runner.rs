@@ -1,0 +1,223 @@
+//! Running an app component (a WASI command of the `app` world) under an
+//! [`AppPolicy`].
+//!
+//! The component is compiled once ([`WasmApp::load`]); every
+//! [`run`](WasmApp::run) is a fresh instance with its own sandbox: the
+//! policy's grants, its arguments and stdio, the manager interface and
+//! `wasi:config/store` served from the given manager through the policy's
+//! allow-list, one memory budget, and one time limit for the whole run
+//! (epochs stop a computing app; a timeout around the run stops one that
+//! waits on the host).
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use wasmtime::component::{HasData, Linker};
+use wasmtime::{Engine, Store};
+use wasmtime_wasi::p2::bindings::CommandPre;
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{I32Exit, WasiCtxView, WasiView};
+
+use crate::error::{Error, Result};
+use crate::manager::SecretsManager;
+use crate::wasm::app::app_secrets::AppSecrets;
+use crate::wasm::app::bindings::{manager, wasi_config};
+use crate::wasm::app::policy::{AppPolicy, AppStdio};
+use crate::wasm::compile_cache::{CompileCache, load_problem};
+use crate::wasm::engine::{deadline_ticks, shared_engine};
+use crate::wasm::guest_trap::{Stop, stop_cause};
+use crate::wasm::sandbox::{GuestState, GuestStdio};
+
+/// An app component, compiled and linked, ready to run any number of
+/// times (each run in a fresh instance).
+pub struct WasmApp {
+    path: PathBuf,
+    engine: Engine,
+    pre: CommandPre<AppState>,
+}
+
+impl std::fmt::Debug for WasmApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WasmApp")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How a run ended, when the app ran to its end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppOutcome {
+    /// The app's exit code: 0 when `main` returned normally, its code when
+    /// it called `exit`, 1 when it returned an error.
+    pub exit_code: i32,
+    /// What the app wrote to stdout, with [`AppStdio::Capture`] (else
+    /// empty).
+    pub stdout: Vec<u8>,
+    /// What the app wrote to stderr, with [`AppStdio::Capture`] (else
+    /// empty).
+    pub stderr: Vec<u8>,
+}
+
+/// What a store holds for one app run.
+struct AppState {
+    guest: GuestState,
+    secrets: AppSecrets,
+}
+
+impl WasiView for AppState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        self.guest.ctx()
+    }
+}
+
+/// The part of [`AppState`] the secrets interfaces see.
+struct Secrets;
+
+impl HasData for Secrets {
+    type Data<'a> = &'a mut AppSecrets;
+}
+
+/// WASI plus the two secrets interfaces, built once per process.
+fn app_linker(engine: &Engine) -> std::result::Result<&'static Linker<AppState>, String> {
+    static LINKER: OnceLock<std::result::Result<Linker<AppState>, String>> = OnceLock::new();
+    LINKER
+        .get_or_init(|| {
+            let mut linker = Linker::new(engine);
+            wasmtime_wasi::p2::add_to_linker_async(&mut linker)
+                .map_err(|e| format!("cannot link WASI: {e}"))?;
+            manager::add_to_linker::<AppState, Secrets>(&mut linker, |s| &mut s.secrets)
+                .map_err(|e| format!("cannot link the manager interface: {e}"))?;
+            wasi_config::add_to_linker::<AppState, Secrets>(&mut linker, |s| &mut s.secrets)
+                .map_err(|e| format!("cannot link wasi:config: {e}"))?;
+            Ok(linker)
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+impl WasmApp {
+    /// Loads the app component at `path`, compiling it or taking it from
+    /// `cache`, and links it. Fails when the file is not a component, or
+    /// needs an import the host does not serve, or is not a WASI command.
+    pub fn load(path: impl AsRef<Path>, cache: &CompileCache) -> Result<Self> {
+        let path = path.as_ref();
+        let failed = |reason: String| Error::App {
+            app: path.display().to_string(),
+            reason,
+        };
+        let engine = shared_engine().map_err(failed)?.clone();
+        let component = cache.load_file(&engine, path, failed)?;
+        let linker = app_linker(&engine).map_err(failed)?;
+        let pre = linker
+            .instantiate_pre(&component)
+            .map_err(|e| {
+                failed(load_problem(
+                    path,
+                    "needs an import this host does not serve",
+                    &e,
+                ))
+            })
+            .and_then(|pre| {
+                CommandPre::new(pre).map_err(|e| {
+                    failed(load_problem(
+                        path,
+                        "is not a WASI command (it does not export wasi:cli/run)",
+                        &e,
+                    ))
+                })
+            })?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            engine,
+            pre,
+        })
+    }
+
+    /// The component file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs the app to its end under `policy`, serving secrets from
+    /// `manager`. An app that exits (with any code) gives its
+    /// [`AppOutcome`]; one that traps, runs past its time limit or out of
+    /// memory is an [`Error::App`] saying which.
+    pub async fn run(&self, manager: &SecretsManager, policy: AppPolicy) -> Result<AppOutcome> {
+        let policy = Arc::new(policy);
+        let name: Arc<str> = policy.name().into();
+        let failed = |reason: String| Error::App {
+            app: name.to_string(),
+            reason,
+        };
+        let (stdio, captured) = match policy.stdio_mode() {
+            AppStdio::Inherit => (GuestStdio::Inherit, None),
+            AppStdio::Capture(capacity) => {
+                let (stdout, stderr) = (
+                    MemoryOutputPipe::new(capacity),
+                    MemoryOutputPipe::new(capacity),
+                );
+                let stdio = GuestStdio::Capture {
+                    stdout: stdout.clone(),
+                    stderr: stderr.clone(),
+                };
+                (stdio, Some((stdout, stderr)))
+            }
+        };
+        let mut argv = Vec::with_capacity(policy.arguments().len() + 1);
+        argv.push(policy.name().to_owned());
+        argv.extend(policy.arguments().iter().cloned());
+        let guest = GuestState::new(
+            &name,
+            policy.grants(),
+            policy.memory_limit_mb(),
+            &argv,
+            stdio,
+        )
+        .map_err(failed)?;
+        let secrets = AppSecrets::new(manager.clone(), Arc::clone(&policy));
+        let mut store = Store::new(&self.engine, AppState { guest, secrets });
+        store.limiter(|state| &mut state.guest.memory);
+        let limit = Duration::from_millis(policy.time_limit_ms());
+        store.set_epoch_deadline(deadline_ticks(limit));
+
+        let run = async {
+            let command = self.pre.instantiate_async(&mut store).await?;
+            command.wasi_cli_run().call_run(&mut store).await
+        };
+        let timed_out = || {
+            failed(format!(
+                "the app did not finish within {} ms (its time limit)",
+                policy.time_limit_ms()
+            ))
+        };
+        let exit_code = match tokio::time::timeout(limit, run).await {
+            Err(_) => return Err(timed_out()),
+            Ok(Ok(Ok(()))) => 0,
+            Ok(Ok(Err(()))) => 1,
+            Ok(Err(error)) => match error.downcast_ref::<I32Exit>() {
+                Some(exit) => exit.0,
+                None => {
+                    let refused = store.data().guest.memory.refused();
+                    tracing::debug!(app = %name, "app stopped: {error:?}");
+                    return Err(match stop_cause(&error, refused, "the app") {
+                        Stop::TimedOut => timed_out(),
+                        Stop::OutOfMemory => failed(format!(
+                            "the app ran out of memory (its limit is {} MiB)",
+                            policy.memory_limit_mb()
+                        )),
+                        Stop::Failed(reason) => failed(reason),
+                    });
+                }
+            },
+        };
+        let (stdout, stderr) = captured
+            .map(|(out, err)| (out.contents().to_vec(), err.contents().to_vec()))
+            .unwrap_or_default();
+        Ok(AppOutcome {
+            exit_code,
+            stdout,
+            stderr,
+        })
+    }
+}

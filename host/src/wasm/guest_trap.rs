@@ -1,0 +1,37 @@
+//! What a trap means, in words an operator can act on.
+//!
+//! Providers and apps stop the same ways (time, memory, stack, panic);
+//! each caller words the time and memory cases with its own limit's name.
+
+use wasmtime::Trap;
+
+use crate::wasm::guest_text::shown;
+
+/// Why a guest stopped.
+pub(crate) enum Stop {
+    /// Its epoch deadline passed: the time limit.
+    TimedOut,
+    /// A memory request was refused, and the guest trapped after it.
+    OutOfMemory,
+    /// Anything else, described (`who` is "the provider" or "the app").
+    Failed(String),
+}
+
+/// The cause of `error`, raised by a guest that `refused_memory` (or not).
+pub(crate) fn stop_cause(error: &wasmtime::Error, refused_memory: bool, who: &str) -> Stop {
+    match error.downcast_ref::<Trap>() {
+        Some(Trap::Interrupt) => Stop::TimedOut,
+        _ if refused_memory => Stop::OutOfMemory,
+        Some(Trap::StackOverflow) => Stop::Failed(format!("{who} overflowed its stack")),
+        // A Rust guest's stack lives in its linear memory: running off its
+        // end is an out-of-bounds access, not a host stack overflow.
+        Some(Trap::MemoryOutOfBounds) => Stop::Failed(format!(
+            "{who} accessed memory out of bounds (a stack overflow or a bug in it)"
+        )),
+        Some(Trap::UnreachableCodeReached) => {
+            Stop::Failed(format!("{who} panicked or aborted (its stderr says why)"))
+        }
+        Some(trap) => Stop::Failed(format!("{who} trapped: {trap}")),
+        None => Stop::Failed(format!("{who} failed: {}", shown(&format!("{error:#}")))),
+    }
+}
