@@ -17,7 +17,8 @@ bench/.venv/bin/python -c 'import processpype, boto3, moto' 2>/dev/null \
 
 cargo build --release --quiet -p pp-secrets --bin pp-secrets
 rustup target add wasm32-wasip2 > /dev/null
-cargo build --release --quiet --target wasm32-wasip2 -p pp-secrets-dir-provider -p pp-secrets-hostile-guest
+cargo build --release --quiet --target wasm32-wasip2 -p pp-secrets-dir-provider -p pp-secrets-hostile-guest \
+  -p pp-secrets-app-probe
 case "${1:-all}" in
   core) bench/.venv/bin/python bench/compare.py target/release/pp-secrets ;;
   aws) bench/.venv/bin/python bench/aws_compare.py target/release/pp-secrets bench/.venv/bin/moto_server ;;

@@ -1,4 +1,5 @@
-"""Cost of the Wasm backend (issue 4), run through bench/run.sh wasm.
+"""Cost of the Wasm backend (issue 4) and of Wasm apps' secrets import
+(issue 6), run through bench/run.sh wasm.
 
 Runs the `wasm` bench binary (warm calls against the same provider code
 compiled natively, in-process loads with an empty and a warm compile
@@ -71,6 +72,9 @@ def main() -> None:
         ("load a backend, warm compile cache", f"{r['load_warm_cache_ms']:.2f} ms", "<= 5 ms"),
         ("load + first call (instantiate, setup), warm cache",
          f"{r['load_and_first_get_warm_cache_ms']:.2f} ms", ""),
+        ("app: cached `get` through the manager import", f"{r['app_get_import_ns']:.0f} ns", ""),
+        ("same cached `get` from Rust", f"{r['app_get_rust_ns']:.0f} ns", ""),
+        ("overhead per call (app import)", f"{r['app_get_overhead_ns']:.0f} ns", "<= 1,000 ns"),
         ("process: `pp-secrets get` from the component, warm cache (best / median)",
          f"{wasm_proc[0]:.1f} / {wasm_proc[1]:.1f} ms", ""),
         ("process: `pp-secrets get` from a native file backend (best / median)",

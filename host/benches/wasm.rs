@@ -10,6 +10,9 @@
 //! - Loading a backend (read, compile or fetch from the compile cache,
 //!   link) and loading plus the first call (instantiate, `setup`), with an
 //!   empty and with a warm compile cache.
+//! - A Wasm app's cached `get` through the manager import (the probe app
+//!   calling it N times in one run, less a run with N = 0) against the
+//!   same cached `get` from Rust.
 //!
 //! Needs the guest components built (`bench/run.sh` builds them).
 
@@ -18,6 +21,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
+use pp_secrets::wasm::{AppPolicy, AppStdio, CompileCache, WasmApp};
 use pp_secrets::{
     ConfigDocument, Pattern, ProviderError, SecretText, SecretsManager, SecretsProvider,
     async_trait,
@@ -87,7 +91,62 @@ fn main() -> Result<()> {
     emit("load_empty_cache_ms", load_cold);
     emit("load_warm_cache_ms", load_warm);
     emit("load_and_first_get_warm_cache_ms", first_call_warm);
+
+    // A Wasm app's cached get.
+    let probe = guests.join("pp-secrets-app-probe.wasm");
+    let (import_ns, rust_ns) = rt.block_on(app_get(&probe, work.path(), &cache))?;
+    emit("app_get_import_ns", import_ns);
+    emit("app_get_rust_ns", rust_ns);
+    emit("app_get_overhead_ns", import_ns - rust_ns);
     Ok(())
+}
+
+/// Nanoseconds per cached `get` of one secret: by an app through the
+/// manager import, and from Rust. Best of the rounds for each.
+async fn app_get(probe: &Path, work: &Path, cache: &Path) -> Result<(f64, f64)> {
+    const APP_CALLS: usize = 5 * CALLS;
+    std::fs::write(
+        work.join("app-secrets.yaml"),
+        "token: t0ken-abcdefghijklmnopqrstuvwxyz\n",
+    )?;
+    let secrets = manager(&format!(
+        "secrets:\n  enabled: true\n  backends:\n    local:\n      type: file\n      \
+         path: {:?}\n",
+        work.join("app-secrets.yaml").display().to_string()
+    ))?;
+    let key = "local:token";
+    secrets.get(key).await?;
+    let app = WasmApp::load(probe, &CompileCache::in_dir(cache))?;
+    let run = |calls: usize| {
+        let policy = AppPolicy::new("bench").allow(key).map(|p| {
+            p.stdio(AppStdio::Capture(1 << 16))
+                .args(["repeat", &format!("{calls}:{key}")])
+        });
+        let (app, secrets) = (&app, &secrets);
+        async move {
+            let started = Instant::now();
+            let outcome = app.run(secrets, policy?).await?;
+            anyhow::ensure!(outcome.exit_code == 0, "the probe failed");
+            Ok::<_, anyhow::Error>(started.elapsed())
+        }
+    };
+    let mut empty = Duration::MAX;
+    let mut full = Duration::MAX;
+    for _ in 0..ROUNDS {
+        empty = empty.min(run(0).await?);
+        full = full.min(run(APP_CALLS).await?);
+    }
+    let import_ns = full.saturating_sub(empty).as_nanos() as f64 / APP_CALLS as f64;
+
+    let mut rust_ns = f64::MAX;
+    for _ in 0..ROUNDS {
+        let started = Instant::now();
+        for _ in 0..CALLS {
+            black_box(secrets.get(black_box(key)).await?);
+        }
+        rust_ns = rust_ns.min(started.elapsed().as_nanos() as f64 / CALLS as f64);
+    }
+    Ok((import_ns, rust_ns))
 }
 
 fn emit(name: &str, value: f64) {
