@@ -20,13 +20,28 @@ fi
 export PP_MOTO_SERVER="$PWD/.venv/bin/moto_server"
 "$PP_MOTO_SERVER" --help > /dev/null
 
+echo "== etcd (the etcd provider's tests run against a real server)"
+# Debian's etcd-server and etcd-client; the tests start and stop etcd
+# themselves. Without root (or apt) this says so, and the tests skip loudly
+# (under CI=true they fail instead).
+if ! command -v etcd > /dev/null || ! command -v etcdctl > /dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q etcd-server etcd-client > /dev/null \
+      || { apt-get update -q > /dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q etcd-server etcd-client > /dev/null; }
+  else
+    echo "cannot install etcd-server here (needs root and apt-get): the etcd tests will skip"
+  fi
+fi
+command -v etcd > /dev/null && etcd --version | head -1
+
 echo "== wasm32-wasip2 target and the guest components"
 rustup target add wasm32-wasip2
 # Built once, before the tests: the dir provider, the example apps, and the
 # hostile provider and probe app the sandbox tests run. The tests compile
 # them through one shared cache.
 cargo build --release --locked --target wasm32-wasip2 \
-  -p pp-secrets-dir-provider -p pp-secrets-hostile-guest -p pp-secrets-app-probe \
+  -p pp-secrets-dir-provider -p pp-secrets-etcd-provider -p pp-secrets-hostile-guest \
+  -p pp-secrets-app-probe \
   -p pp-secrets-example-db-report -p pp-secrets-example-config-report
 
 echo "== cargo fmt --check"

@@ -63,6 +63,7 @@ pub mod bindings {
 use bindings::processpype::secrets::types as wit;
 
 pub mod app;
+pub mod http;
 
 /// The backend's `config` map, as written in the host's YAML.
 pub type Config = BTreeMap<String, String>;

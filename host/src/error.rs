@@ -160,6 +160,15 @@ pub enum Error {
         max: u64,
     },
 
+    /// A grant given in code or on the command line is malformed.
+    #[error("{grant} {problem}")]
+    InvalidGrant {
+        /// The grant, such as `host "example.com:x"`.
+        grant: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+
     /// A Wasm app could not be loaded or did not run to its end: it
     /// trapped, ran out of time or memory, or is not a command component.
     #[error("app {app:?} failed: {reason}")]
@@ -180,7 +189,9 @@ impl Error {
             Error::Load { kind, .. } => *kind,
             Error::Config { .. } | Error::ReadFile { .. } => ErrorKind::Config,
             Error::Token { source, .. } => source.kind(),
-            Error::InvalidKey { .. } | Error::InvalidLimit { .. } => ErrorKind::Usage,
+            Error::InvalidKey { .. } | Error::InvalidLimit { .. } | Error::InvalidGrant { .. } => {
+                ErrorKind::Usage
+            }
             Error::App { .. } => ErrorKind::Backend,
             Error::AccessDenied { .. } => ErrorKind::AccessDenied,
         }

@@ -160,7 +160,45 @@ mod wasm_settings {
         let msg = error("      path: p.wasm\n      allow: { files: [/] }\n");
         assert!(msg.contains("secrets.backends.plugin.allow"), "{msg}");
         assert!(msg.contains("unknown field `files`"), "{msg}");
-        assert!(msg.contains("env, dirs"), "{msg}");
+        assert!(msg.contains("env, dirs, hosts"), "{msg}");
+    }
+
+    #[test]
+    fn hosts_are_host_and_port_as_written() {
+        let s = settings(
+            "      path: p.wasm\n      allow: { hosts: [\"127.0.0.1:2379\", Etcd.Internal, \"[::1]:8080\"] }\n",
+        )
+        .expect("valid");
+        let hosts: Vec<String> = s.grants.hosts.iter().map(ToString::to_string).collect();
+        assert_eq!(hosts, ["127.0.0.1:2379", "etcd.internal", "[::1]:8080"]);
+        let grant = &s.grants.hosts[0];
+        assert!(grant.permits("127.0.0.1", 2379, 80));
+        assert!(!grant.permits("127.0.0.1", 2380, 80));
+        assert!(!grant.permits("localhost", 2379, 80));
+        // A host without a port is granted on the scheme's default port.
+        let named = &s.grants.hosts[1];
+        assert!(named.permits("ETCD.internal", 443, 443));
+        assert!(!named.permits("etcd.internal", 2379, 443));
+        assert!(s.grants.hosts[2].permits("[::1]", 8080, 80));
+    }
+
+    #[test]
+    fn a_malformed_host_names_the_entry() {
+        for (entry, problem) in [
+            ("http://etcd:2379", "is a URL"),
+            ("etcd:notaport", "invalid port"),
+            ("etcd:0", "invalid port"),
+            ("*.internal:443", "not a host name"),
+            ("[::1", "closing"),
+        ] {
+            let msg = error(&format!(
+                "      path: p.wasm\n      allow: {{ hosts: [{entry:?}] }}\n"
+            ));
+            assert!(
+                msg.contains("secrets.backends.plugin.allow.hosts[0]") && msg.contains(problem),
+                "{entry}: {msg}"
+            );
+        }
     }
 
     #[test]

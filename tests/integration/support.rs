@@ -94,3 +94,11 @@ pub fn temp_config(yaml: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     std::fs::write(&config, yaml).expect("write config");
     (dir, config)
 }
+
+/// A free loopback port (free when asked; a server should bind it soon).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}

@@ -112,6 +112,81 @@ pub struct Grants {
     /// `allow.dirs`: host directories the guest may read (not write), each
     /// at the same absolute path inside the guest.
     pub dirs: Vec<PathBuf>,
+    /// `allow.hosts`: the hosts the guest may send HTTP requests to
+    /// (wasi:http). Raw sockets stay closed.
+    pub hosts: Vec<HostGrant>,
+}
+
+/// One entry of `allow.hosts`: a host name or IP address, and a port.
+///
+/// Written `host:port` (`[::1]:8080` for IPv6), or `host` alone for the
+/// scheme's default port (80 for `http`, 443 for `https`). Host names are
+/// matched exactly, ignoring ASCII case; there are no wildcards, and a
+/// name does not grant the addresses it resolves to (or the reverse).
+#[cfg(feature = "wasm")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostGrant {
+    host: String,
+    port: Option<u16>,
+}
+
+#[cfg(feature = "wasm")]
+impl HostGrant {
+    /// Parses `host:port`, `[v6]:port` or `host`. The error says what is
+    /// wrong with the entry.
+    pub fn parse(entry: &str) -> Result<Self, String> {
+        if entry.contains("://") || entry.contains('/') {
+            return Err("is a URL or a path: write host:port".into());
+        }
+        let (host, port) = match entry.strip_prefix('[') {
+            Some(v6) => match v6.split_once(']') {
+                Some((addr, "")) => (format!("[{addr}]"), None),
+                Some((addr, rest)) => match rest.strip_prefix(':') {
+                    Some(port) => (format!("[{addr}]"), Some(port)),
+                    None => return Err("has text after the IPv6 address".into()),
+                },
+                None => return Err("has no closing `]`".into()),
+            },
+            None => match entry.rsplit_once(':') {
+                Some((host, port)) => (host.to_owned(), Some(port)),
+                None => (entry.to_owned(), None),
+            },
+        };
+        let port = match port {
+            Some(port) => Some(
+                port.parse::<u16>()
+                    .ok()
+                    .filter(|p| *p != 0)
+                    .ok_or_else(|| format!("has an invalid port {port:?}"))?,
+            ),
+            None => None,
+        };
+        let valid =
+            |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':' | '[' | ']');
+        if host.is_empty() || !host.chars().all(valid) {
+            return Err("is not a host name or IP address".into());
+        }
+        Ok(Self {
+            host: host.to_ascii_lowercase(),
+            port,
+        })
+    }
+
+    /// Whether a request to `host` (as in a URL; IPv6 in brackets) on
+    /// `port`, whose scheme's default port is `default_port`, is granted.
+    pub fn permits(&self, host: &str, port: u16, default_port: u16) -> bool {
+        self.host.eq_ignore_ascii_case(host) && self.port.unwrap_or(default_port) == port
+    }
+}
+
+#[cfg(feature = "wasm")]
+impl std::fmt::Display for HostGrant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.port {
+            Some(port) => write!(f, "{}:{port}", self.host),
+            None => f.write_str(&self.host),
+        }
+    }
 }
 
 /// How much a sandboxed guest may use (`limits:`).

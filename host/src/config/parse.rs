@@ -9,7 +9,7 @@ use crate::config::fields::{Fields, kind_of};
 use crate::config::model::AwsSettings;
 use crate::config::model::{BackendConfig, BackendKind, CompileCacheSetting, SecretsConfig};
 #[cfg(feature = "wasm")]
-use crate::config::model::{Grants, Limits, WasmSettings};
+use crate::config::model::{Grants, HostGrant, Limits, WasmSettings};
 use crate::error::{Error, Result};
 #[cfg(feature = "wasm")]
 use crate::value::SecretText;
@@ -33,7 +33,7 @@ const AWS_FIELDS: &[&str] = &[
 #[cfg(feature = "wasm")]
 const WASM_FIELDS: &[&str] = &["type", "prefix", "path", "config", "allow", "limits"];
 #[cfg(feature = "wasm")]
-const WASM_ALLOW_FIELDS: &[&str] = &["env", "dirs"];
+const WASM_ALLOW_FIELDS: &[&str] = &["env", "dirs", "hosts"];
 #[cfg(feature = "wasm")]
 const WASM_LIMIT_FIELDS: &[&str] = &["memory_mb", "timeout_ms", "instances"];
 
@@ -259,6 +259,13 @@ fn parse_wasm(fields: &Fields, context: &str, base_dir: &Path) -> Result<WasmSet
         }
         dirs.push(resolve(base_dir, dir));
     }
+    let mut hosts = Vec::new();
+    for (i, entry) in allow.string_list("hosts")?.iter().enumerate() {
+        let grant = HostGrant::parse(entry).map_err(|problem| {
+            allow.error(&format!("hosts[{i}]"), format!("{entry:?} {problem}"))
+        })?;
+        hosts.push(grant);
+    }
 
     let limit_fields = fields.nested("limits", WASM_LIMIT_FIELDS, "`limits`")?;
     let defaults = Limits::default();
@@ -281,7 +288,7 @@ fn parse_wasm(fields: &Fields, context: &str, base_dir: &Path) -> Result<WasmSet
     Ok(WasmSettings {
         path,
         config,
-        grants: Grants { env, dirs },
+        grants: Grants { env, dirs, hosts },
         limits,
     })
 }

@@ -22,6 +22,7 @@ mod engine;
 mod guest_log;
 mod guest_text;
 mod guest_trap;
+mod http_grants;
 mod limits;
 mod provider_host;
 mod sandbox;

@@ -8,7 +8,8 @@
 //!   absolute path as on the host (read on the calling thread: fast for
 //!   local files, but a hung network filesystem is not cut off by the
 //!   call's timeout);
-//! - no network: TCP, UDP and name lookup are switched off;
+//! - HTTP requests (wasi:http) to the hosts in `allow.hosts` only
+//!   (`http_grants`); no raw network: TCP, UDP and name lookup are off;
 //! - a provider: no stdin, no arguments; stdout and stderr go to the host
 //!   log. An app: its arguments, and stdio as its policy says;
 //! - clocks and random numbers (harmless, and needed by ordinary code).
@@ -19,14 +20,18 @@ use wasmtime::Engine;
 use wasmtime::component::Linker;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{FsPerms, ResourceTable, WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::config::Grants;
 use crate::wasm::guest_log::GuestLog;
+use crate::wasm::http_grants::HttpGrants;
 use crate::wasm::limits::MemoryBudget;
 
 /// What a store holds for one guest instance.
 pub(crate) struct GuestState {
     wasi: WasiCtx,
+    http: WasiHttpCtx,
+    http_grants: HttpGrants,
     table: ResourceTable,
     /// The instance's memory limit.
     pub(crate) memory: MemoryBudget,
@@ -47,20 +52,38 @@ pub(crate) enum GuestStdio {
     },
 }
 
-/// The imports every guest is linked against: WASI, whose every call
-/// consults the instance's [`WasiCtx`] (and so its grants). Built once per
-/// process, for the shared engine.
+/// The imports every provider is linked against: WASI and wasi:http, whose
+/// every call consults the instance's [`WasiCtx`] and [`HttpGrants`] (and
+/// so its grants). Built once per process, for the shared engine.
 pub(crate) fn shared_linker(engine: &Engine) -> Result<&'static Linker<GuestState>, String> {
     static LINKER: OnceLock<Result<Linker<GuestState>, String>> = OnceLock::new();
     LINKER
         .get_or_init(|| {
             let mut linker = Linker::new(engine);
-            wasmtime_wasi::p2::add_to_linker_async(&mut linker)
-                .map_err(|e| format!("cannot link WASI: {e}"))?;
+            add_wasi(&mut linker)?;
             Ok(linker)
         })
         .as_ref()
         .map_err(Clone::clone)
+}
+
+/// Adds WASI and wasi:http to `linker`, for a store whose data is a guest.
+pub(crate) fn add_wasi<T: WasiView + WasiHttpView + 'static>(
+    linker: &mut Linker<T>,
+) -> Result<(), String> {
+    wasmtime_wasi::p2::add_to_linker_async(linker).map_err(|e| format!("cannot link WASI: {e}"))?;
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(linker)
+        .map_err(|e| format!("cannot link wasi:http: {e}"))
+}
+
+impl WasiHttpView for GuestState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.http_grants,
+        }
+    }
 }
 
 impl WasiView for GuestState {
@@ -121,6 +144,8 @@ impl GuestState {
         }
         Ok(Self {
             wasi: wasi.build(),
+            http: WasiHttpCtx::new(),
+            http_grants: HttpGrants::new(Arc::clone(name), &grants.hosts),
             table: ResourceTable::new(),
             memory: MemoryBudget::new(memory_mb),
             log,

@@ -16,7 +16,8 @@ use aws_sdk_secretsmanager::primitives::Blob;
 use pp_secrets::SecretsManager;
 use pp_secrets::providers::AwsProvider;
 
-pub use moto::{MotoServer, free_port, moto};
+pub use crate::support::free_port;
+pub use moto::{MotoServer, moto};
 pub use proxy::{Fault, FaultProxy};
 
 use crate::support::block_on;

@@ -1,7 +1,7 @@
 //! A moto server (a real Secrets Manager implementation) on a free loopback
 //! port, started by the tests and killed when the last test using it ends.
 
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, Weak};
@@ -53,15 +53,9 @@ fn moto_binary() -> Option<PathBuf> {
     venv.exists().then_some(venv)
 }
 
-/// A free loopback port.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
 fn start(binary: PathBuf) -> MotoServer {
+    use crate::support::free_port;
+
     let port = free_port();
     let addr = format!("127.0.0.1:{port}");
     let child = Command::new(&binary)

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use pp_secrets::wasm::{AppPolicy, AppStdio, CompileCache, WasmApp};
 use pp_secrets::{ErrorKind, SecretsManager};
 
+use super::http_server::{Reply, TestServer};
 use super::{guest, manager, serving_dir, shared_cache, wasm_backend};
 use crate::support::block_on;
 
@@ -305,6 +306,30 @@ fn the_sandbox_grants_only_what_the_policy_names() {
     assert_eq!(results[1], "unset");
     assert_eq!(results[2], "read:mounted-pw");
     assert!(results[3].starts_with("denied:"), "{}", results[3]);
+}
+
+#[test]
+fn an_app_reaches_only_the_hosts_its_policy_grants() {
+    let Some(app) = probe_app() else {
+        return;
+    };
+    let granted = TestServer::start(Reply::Text("hello"));
+    let other = TestServer::start(Reply::Text("other"));
+    let manager = manager("  backends: {}\n");
+    let policy = policy(&[])
+        .grant_host(&granted.authority())
+        .expect("valid")
+        .args(["http", &granted.url("/"), "http", &other.url("/")]);
+    let outcome = block_on(app.run(&manager, policy)).expect("runs");
+    let stdout = String::from_utf8_lossy(&outcome.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(lines[0].ends_with(": status 200"), "{stdout}");
+    assert!(
+        lines[1].contains("denied by the host (not in allow.hosts)"),
+        "{stdout}"
+    );
+    assert_eq!((granted.connections(), other.connections()), (1, 0));
+    assert!(AppPolicy::new("a").grant_host("http://x").is_err());
 }
 
 #[test]

@@ -11,7 +11,11 @@ mod apps;
 mod apps_cli;
 mod cache;
 mod cli;
+mod etcd;
+mod etcd_server;
 mod hostile;
+mod http_server;
+mod network;
 mod sandbox;
 
 use std::path::{Path, PathBuf};
@@ -23,12 +27,13 @@ pub fn guests_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/wasm32-wasip2/release")
 }
 
-/// The component `name` (providers `hostile` and `dir`; apps `probe`,
+/// The component `name` (providers `hostile`, `dir` and `etcd`; apps `probe`,
 /// `db-report` and `config-report`), or `None` (after saying so) when it
 /// is not built.
 pub fn guest(name: &str) -> Option<PathBuf> {
     let file = match name {
         "dir" => "pp_secrets_dir_provider.wasm",
+        "etcd" => "pp_secrets_etcd_provider.wasm",
         "hostile" => "pp_secrets_hostile_guest.wasm",
         "probe" => "pp-secrets-app-probe.wasm",
         "db-report" => "pp-secrets-example-db-report.wasm",

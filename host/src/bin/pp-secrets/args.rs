@@ -102,7 +102,7 @@ pub enum Command {
         after_help = "The app reads only the secrets its --allow patterns name (none by \
                       default), through processpype:secrets/manager or wasi:config/store \
                       (keys backend:name). It sees its arguments and stdio, and otherwise \
-                      only what --allow-env and --allow-dir grant. pp-secrets exits with the \
+                      only what --allow-env, --allow-dir and --allow-host grant. pp-secrets exits with the \
                       app's code; an app that traps or passes a limit exits 3.\n\n\
                       Example:\n  pp-secrets run-wasm report.wasm --allow 'local:db_*' \
                       --allow env:API_TOKEN -- --since yesterday"
@@ -132,6 +132,9 @@ pub struct RunWasmArgs {
     /// Let the app read (not write) DIR, at the same absolute path; repeatable
     #[arg(long = "allow-dir", value_name = "DIR")]
     pub allow_dir: Vec<PathBuf>,
+    /// Let the app send HTTP requests to HOST:PORT (wasi:http); repeatable
+    #[arg(long = "allow-host", value_name = "HOST:PORT")]
+    pub allow_host: Vec<String>,
     /// The app's memory limit, in MiB
     #[arg(long, value_name = "MIB", default_value_t = 64)]
     pub memory_mb: u64,

@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use crate::config::Grants;
+use crate::config::{Grants, HostGrant};
 use crate::error::{Error, Result};
 use crate::key::SecretKey;
 use crate::provider::Pattern;
@@ -107,7 +107,7 @@ impl AppPolicy {
 
     /// A policy for the app called `name` (used in logs and errors, and as
     /// its `argv[0]`) that allows nothing: no secrets, no environment, no
-    /// directories, no network; 64 MiB of memory and 60 s of run time;
+    /// directories, no network hosts; 64 MiB of memory and 60 s of run time;
     /// stdio inherited.
     pub fn new(name: impl Into<String>) -> Self {
         Self {
@@ -138,6 +138,18 @@ impl AppPolicy {
     pub fn grant_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.grants.dirs.push(dir.into());
         self
+    }
+
+    /// Lets the app send HTTP requests (wasi:http) to `host` (`host:port`,
+    /// or `host` for the scheme's default port). Fails when the entry is
+    /// malformed.
+    pub fn grant_host(mut self, host: &str) -> Result<Self> {
+        let grant = HostGrant::parse(host).map_err(|problem| Error::InvalidGrant {
+            grant: format!("host {host:?}"),
+            problem,
+        })?;
+        self.grants.hosts.push(grant);
+        Ok(self)
     }
 
     /// Caps the app's memory at `mb` MiB (1 to [`MAX_MEMORY_MB`](Self::MAX_MEMORY_MB)).

@@ -18,6 +18,7 @@ use wasmtime::{Engine, Store};
 use wasmtime_wasi::p2::bindings::CommandPre;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{I32Exit, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtxView, WasiHttpView};
 
 use crate::error::{Error, Result};
 use crate::manager::SecretsManager;
@@ -27,7 +28,7 @@ use crate::wasm::app::policy::{AppPolicy, AppStdio};
 use crate::wasm::compile_cache::{CompileCache, load_problem};
 use crate::wasm::engine::{deadline_ticks, shared_engine};
 use crate::wasm::guest_trap::{Stop, stop_cause};
-use crate::wasm::sandbox::{GuestState, GuestStdio};
+use crate::wasm::sandbox::{GuestState, GuestStdio, add_wasi};
 
 /// An app component, compiled and linked, ready to run any number of
 /// times (each run in a fresh instance).
@@ -71,6 +72,12 @@ impl WasiView for AppState {
     }
 }
 
+impl WasiHttpView for AppState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        self.guest.http()
+    }
+}
+
 /// The part of [`AppState`] the secrets interfaces see.
 struct Secrets;
 
@@ -78,14 +85,13 @@ impl HasData for Secrets {
     type Data<'a> = &'a mut AppSecrets;
 }
 
-/// WASI plus the two secrets interfaces, built once per process.
+/// WASI, wasi:http and the two secrets interfaces, built once per process.
 fn app_linker(engine: &Engine) -> std::result::Result<&'static Linker<AppState>, String> {
     static LINKER: OnceLock<std::result::Result<Linker<AppState>, String>> = OnceLock::new();
     LINKER
         .get_or_init(|| {
             let mut linker = Linker::new(engine);
-            wasmtime_wasi::p2::add_to_linker_async(&mut linker)
-                .map_err(|e| format!("cannot link WASI: {e}"))?;
+            add_wasi(&mut linker)?;
             manager::add_to_linker::<AppState, Secrets>(&mut linker, |s| &mut s.secrets)
                 .map_err(|e| format!("cannot link the manager interface: {e}"))?;
             wasi_config::add_to_linker::<AppState, Secrets>(&mut linker, |s| &mut s.secrets)

@@ -6,12 +6,13 @@
 //! `get KEY`, `maybe KEY`, `raw KEY`, `list PATTERN`, `invalidate KEY`
 //! (manager interface); `config KEY`, `config-all` (wasi:config/store);
 //! `repeat N:KEY` (N gets, printing nothing: the benchmark); `env VAR`,
-//! `read PATH`; `loop`, `allocate MIB`, `panic`, `exit CODE`.
+//! `read PATH`, `http URL`; `loop`, `allocate MIB`, `panic`, `exit CODE`.
 
 use std::hint::black_box;
 
 use pp_secrets_guest::Error;
 use pp_secrets_guest::app::{self, Secret};
+use pp_secrets_guest::http::Request;
 
 /// Bindings of the standard `wasi:config/store` interface.
 mod config {
@@ -65,6 +66,11 @@ fn run(command: &str, arg: &str) -> String {
             }
             "done".into()
         }
+        "http" => shown(
+            Request::get(arg)
+                .and_then(Request::send)
+                .map(|r| format!("status {}", r.status)),
+        ),
         "env" => std::env::var(arg).unwrap_or_else(|_| "unset".into()),
         "read" => match std::fs::read_to_string(arg) {
             Ok(text) => format!("read:{}", text.trim()),

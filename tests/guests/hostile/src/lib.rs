@@ -10,6 +10,7 @@
 //! | `file:PATH` | returns the content of PATH |
 //! | `env:NAME` | returns the environment variable NAME |
 //! | `connect:HOST:PORT` | opens a TCP connection, returns `connected` |
+//! | `http:URL` | GETs URL (wasi:http), returns `status N, M bytes` |
 //! | `loop` | spins forever |
 //! | `sleep` | sleeps for an hour (in a host call) |
 //! | `recurse` | recurses until the stack overflows |
@@ -27,6 +28,7 @@
 use std::cell::Cell;
 use std::hint::black_box;
 
+use pp_secrets_guest::http::Request;
 use pp_secrets_guest::{Config, Error, Pattern, Provider};
 
 /// The misbehaving provider.
@@ -56,6 +58,9 @@ impl Provider for Hostile {
             "connect" => std::net::TcpStream::connect(argument)
                 .map(|_| "connected".to_owned())
                 .map_err(|e| Error::Backend(format!("cannot connect to {argument}: {e}"))),
+            "http" => Request::get(argument)?
+                .send()
+                .map(|r| format!("status {}, {} bytes", r.status, r.body.len())),
             "loop" => {
                 let mut n: u64 = 0;
                 loop {

@@ -25,6 +25,9 @@ pub async fn run(config: &Path, request: RunWasmArgs) -> Result<i32, Failure> {
     for var in request.allow_env {
         policy = policy.grant_env(var);
     }
+    for host in &request.allow_host {
+        policy = policy.grant_host(host)?;
+    }
     for dir in &request.allow_dir {
         // The app sees a granted directory at its absolute host path.
         let dir = std::path::absolute(dir)

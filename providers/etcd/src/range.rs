@@ -1,0 +1,171 @@
+//! etcd's KV range requests and responses, as the JSON gateway speaks
+//! them: keys and values are base64, a range is `[key, range_end)`.
+//!
+//! Pure functions, so the wire format is tested natively.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use serde_json::{Value, json};
+
+use pp_secrets_guest::Error;
+
+/// What to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Range<'a> {
+    /// One key.
+    Key(&'a str),
+    /// Every key starting with the prefix (every key for `""`).
+    Prefix(&'a str),
+}
+
+/// The body of a `/v3/kv/range` request.
+pub fn request_body(range: &Range<'_>, keys_only: bool) -> Vec<u8> {
+    let mut body = match range {
+        Range::Key(key) => json!({ "key": BASE64.encode(key) }),
+        Range::Prefix(prefix) => {
+            // "\0" to "\0" is etcd's way of saying "every key".
+            let (key, end) = if prefix.is_empty() {
+                (vec![0], vec![0])
+            } else {
+                (prefix.as_bytes().to_vec(), prefix_end(prefix.as_bytes()))
+            };
+            json!({ "key": BASE64.encode(key), "range_end": BASE64.encode(end) })
+        }
+    };
+    if keys_only {
+        body["keys_only"] = Value::Bool(true);
+    }
+    body.to_string().into_bytes()
+}
+
+/// The first key after every key starting with `prefix`: the prefix with
+/// its last byte below 0xff incremented and what follows dropped; `"\0"`
+/// (the end of the keyspace) when every byte is 0xff.
+pub fn prefix_end(prefix: &[u8]) -> Vec<u8> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < 0xff {
+            end.push(last + 1);
+            return end;
+        }
+    }
+    vec![0]
+}
+
+/// One key of a range response, with its value when asked for. Keys that
+/// are not UTF-8 cannot be secret names and are skipped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// The key.
+    pub key: String,
+    /// The value, when the request was not keys-only: UTF-8 text, or why
+    /// it is not.
+    pub value: Option<Result<String, Error>>,
+}
+
+/// The entries of a `/v3/kv/range` response body, with values unless the
+/// request was `keys_only`.
+pub fn parse_response(body: &[u8], keys_only: bool) -> Result<Vec<Entry>, Error> {
+    let json: Value = serde_json::from_slice(body)
+        .map_err(|_| Error::backend("etcd answered a range request with something not JSON"))?;
+    let Some(kvs) = json.get("kvs") else {
+        return Ok(Vec::new());
+    };
+    let kvs = kvs
+        .as_array()
+        .ok_or_else(|| Error::backend("etcd's range response has a malformed `kvs`"))?;
+    let mut entries = Vec::with_capacity(kvs.len());
+    for kv in kvs {
+        let Some(key) = kv
+            .get("key")
+            .and_then(Value::as_str)
+            .and_then(|k| BASE64.decode(k).ok())
+            .and_then(|k| String::from_utf8(k).ok())
+        else {
+            continue;
+        };
+        // etcd's JSON leaves out an empty value.
+        let value = (!keys_only).then(|| match kv.get("value") {
+            Some(value) => decode_value(&key, value),
+            None => Ok(String::new()),
+        });
+        entries.push(Entry { key, value });
+    }
+    Ok(entries)
+}
+
+/// A value as text.
+fn decode_value(key: &str, value: &Value) -> Result<String, Error> {
+    let bytes = value
+        .as_str()
+        .and_then(|v| BASE64.decode(v).ok())
+        .ok_or_else(|| Error::backend(format!("etcd sent a malformed value for {key}")))?;
+    String::from_utf8(bytes)
+        .map_err(|_| Error::backend(format!("the value of {key} is not UTF-8 text")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_end_increments_the_last_byte_that_can_be() {
+        assert_eq!(prefix_end(b"app/"), b"app0".to_vec());
+        assert_eq!(prefix_end(b"a\xff"), b"b".to_vec());
+        assert_eq!(prefix_end(b"\xff\xff"), vec![0]);
+    }
+
+    #[test]
+    fn a_prefix_range_covers_exactly_the_prefix() {
+        let body: Value =
+            serde_json::from_slice(&request_body(&Range::Prefix("app/"), true)).expect("json");
+        assert_eq!(body["key"], BASE64.encode("app/"));
+        assert_eq!(body["range_end"], BASE64.encode("app0"));
+        assert_eq!(body["keys_only"], true);
+        let all: Value =
+            serde_json::from_slice(&request_body(&Range::Prefix(""), false)).expect("json");
+        assert_eq!(all["key"], "AA==");
+        assert_eq!(all["range_end"], "AA==");
+        assert!(all.get("keys_only").is_none());
+    }
+
+    #[test]
+    fn a_key_request_has_no_range_end() {
+        let body: Value =
+            serde_json::from_slice(&request_body(&Range::Key("db"), false)).expect("json");
+        assert_eq!(body["key"], BASE64.encode("db"));
+        assert!(body.get("range_end").is_none());
+    }
+
+    #[test]
+    fn responses_decode_keys_and_values_and_skip_binary_keys() {
+        let body = json!({
+            "header": {},
+            "kvs": [
+                { "key": BASE64.encode("a"), "value": BASE64.encode("one") },
+                { "key": BASE64.encode([0xff_u8, 0xfe]), "value": BASE64.encode("x") },
+                { "key": BASE64.encode("b"), "value": BASE64.encode([0xc3_u8, 0x28]) },
+                { "key": BASE64.encode("c") },
+            ],
+            "count": "4"
+        })
+        .to_string();
+        let entries = parse_response(body.as_bytes(), false).expect("parses");
+        assert_eq!(entries.len(), 3);
+        assert_eq!(entries[0].value, Some(Ok("one".into())));
+        assert!(matches!(entries[1].value, Some(Err(_))));
+        assert_eq!(entries[2].key, "c");
+        assert_eq!(entries[2].value, Some(Ok(String::new())));
+        let keys = parse_response(body.as_bytes(), true).expect("parses");
+        assert!(keys.iter().all(|e| e.value.is_none()));
+    }
+
+    #[test]
+    fn an_empty_range_has_no_kvs() {
+        assert_eq!(
+            parse_response(br#"{"header":{},"count":"0"}"#, false),
+            Ok(Vec::new())
+        );
+        assert!(parse_response(b"<html>", false).is_err());
+    }
+}
