@@ -3,8 +3,9 @@
 # Installs ProcessPype (with boto3) and moto into bench/.venv with Python 3.13 (pyenv), builds the
 # release binary, then runs bench/compare.py (core) and bench/aws_compare.py
 # (AWS preload against moto), which print Markdown tables.
-# bench/wasm_compare.py measures the Wasm backend (no Python counterpart).
-# Usage: bench/run.sh [core|aws|wasm|all]   (default: all)
+# bench/wasm_compare.py measures the Wasm backend and apps (no Python
+# counterpart); bench/etcd_compare.py the etcd provider against etcdctl.
+# Usage: bench/run.sh [core|aws|wasm|etcd|all]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,17 +19,20 @@ bench/.venv/bin/python -c 'import processpype, boto3, moto' 2>/dev/null \
 cargo build --release --quiet -p pp-secrets --bin pp-secrets
 rustup target add wasm32-wasip2 > /dev/null
 cargo build --release --quiet --target wasm32-wasip2 -p pp-secrets-dir-provider -p pp-secrets-hostile-guest \
-  -p pp-secrets-app-probe
+  -p pp-secrets-app-probe -p pp-secrets-etcd-provider
 case "${1:-all}" in
   core) bench/.venv/bin/python bench/compare.py target/release/pp-secrets ;;
   aws) bench/.venv/bin/python bench/aws_compare.py target/release/pp-secrets bench/.venv/bin/moto_server ;;
   wasm) bench/.venv/bin/python bench/wasm_compare.py target/release/pp-secrets ;;
+  etcd) bench/.venv/bin/python bench/etcd_compare.py target/release/pp-secrets ;;
   all)
     bench/.venv/bin/python bench/compare.py target/release/pp-secrets
     echo
     bench/.venv/bin/python bench/aws_compare.py target/release/pp-secrets bench/.venv/bin/moto_server
     echo
     bench/.venv/bin/python bench/wasm_compare.py target/release/pp-secrets
+    echo
+    bench/.venv/bin/python bench/etcd_compare.py target/release/pp-secrets
     ;;
-  *) echo "usage: bench/run.sh [core|aws|wasm|all]" >&2; exit 2 ;;
+  *) echo "usage: bench/run.sh [core|aws|wasm|etcd|all]" >&2; exit 2 ;;
 esac

@@ -1,0 +1,124 @@
+"""The etcd provider against etcdctl (issue 5), run through bench/run.sh etcd.
+
+Starts one etcd (Debian's etcd-server) on free loopback ports with a
+temporary data directory, stores 1,000 keys under `bench/`, then times
+whole processes in one run, interleaved round by round:
+
+- `pp-secrets load` with one declaration `etcd:bench/*`, served by the etcd
+  provider component (warm compile cache);
+- `etcdctl get --prefix bench/` (Debian's etcd-client), printing the same
+  keys and values.
+
+Prints a Markdown table with best and median times and their ratio.
+"""
+
+import base64
+import json
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+KEYS = 1000
+RUNS = 30
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def post(endpoint: str, path: str, body: dict) -> dict:
+    request = urllib.request.Request(
+        endpoint + path, data=json.dumps(body).encode(), method="POST",
+        headers={"content-type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def start_etcd(data: Path) -> tuple[subprocess.Popen, str]:
+    client, peer = free_port(), free_port()
+    endpoint, peer_url = f"http://127.0.0.1:{client}", f"http://127.0.0.1:{peer}"
+    etcd = subprocess.Popen(
+        ["etcd", "--data-dir", str(data), "--name", "bench",
+         "--listen-client-urls", endpoint, "--advertise-client-urls", endpoint,
+         "--listen-peer-urls", peer_url, "--initial-advertise-peer-urls", peer_url,
+         "--initial-cluster", f"bench={peer_url}", "--logger", "zap", "--log-level", "error"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 30
+    while True:
+        try:
+            post(endpoint, "/v3/kv/range", {"key": b64("x")})
+            return etcd, endpoint
+        except OSError:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def timed(cmd: list[str], env: dict | None = None) -> float:
+    started = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env)
+    return (time.perf_counter() - started) * 1e3
+
+
+def main() -> None:
+    binary = sys.argv[1]
+    component = ROOT / "target/wasm32-wasip2/release/pp_secrets_etcd_provider.wasm"
+    etcdctl = shutil.which("etcdctl")
+    if etcdctl is None or shutil.which("etcd") is None:
+        sys.exit("etcd and etcdctl are needed: apt-get install etcd-server etcd-client")
+    with tempfile.TemporaryDirectory() as d:
+        d = Path(d)
+        etcd, endpoint = start_etcd(d / "data")
+        try:
+            for i in range(KEYS):
+                post(endpoint, "/v3/kv/put",
+                     {"key": b64(f"bench/secret_{i:04}"),
+                      "value": b64(f"value-{i:04}-abcdefghijklmnopqrstuvwxyz")})
+            authority = endpoint.removeprefix("http://")
+            (d / "config.yaml").write_text(
+                "secrets:\n  enabled: true\n  wasm_cache: cache\n  backends:\n"
+                f"    etcd:\n      type: wasm\n      path: {component}\n"
+                f"      config: {{ endpoint: \"{endpoint}\" }}\n"
+                f"      allow: {{ hosts: [\"{authority}\"] }}\n"
+                "  load:\n    - \"etcd:bench/*\"\n")
+            load = [binary, "-c", str(d / "config.yaml"), "load"]
+            out = subprocess.run(load, check=True, capture_output=True, text=True).stdout
+            assert f"{KEYS} matched, {KEYS} loaded" in out, out
+            get = [etcdctl, f"--endpoints={endpoint}", "get", "--prefix", "bench/"]
+            env = {"ETCDCTL_API": "3", "PATH": "/usr/bin:/bin"}
+            lines = subprocess.run(get, check=True, capture_output=True, text=True,
+                                   env=env).stdout.count("\n")
+            assert lines == 2 * KEYS, lines
+            ours, theirs = [], []
+            for _ in range(RUNS):
+                ours.append(timed(load))
+                theirs.append(timed(get, env))
+        finally:
+            etcd.terminate()
+            etcd.wait()
+
+    ratio_best = min(ours) / min(theirs)
+    ratio_median = statistics.median(ours) / statistics.median(theirs)
+    print(f"| figure ({KEYS} keys, {RUNS} runs each, interleaved) | best | median |")
+    print("|---|---|---|")
+    print(f"| `pp-secrets load` through the etcd component (warm compile cache) "
+          f"| {min(ours):.1f} ms | {statistics.median(ours):.1f} ms |")
+    print(f"| `etcdctl get --prefix` | {min(theirs):.1f} ms | {statistics.median(theirs):.1f} ms |")
+    print(f"| ratio (target <= 1.5) | {ratio_best:.2f} | {ratio_median:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
