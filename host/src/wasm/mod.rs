@@ -10,7 +10,7 @@
 //! ([`WasmProvider`]).
 //!
 //! Apps (the `app` world) run under a policy through [`WasmApp`]; see
-//! [`app`](self::app).
+//! [`app`].
 //!
 //! Wasm backends need a tokio runtime: guest calls are async, and WASI's
 //! host calls run on tokio.

@@ -260,9 +260,8 @@ mod tests {
     }
 
     #[test]
-    fn malformed_rules_are_refused() {
+    fn a_rule_without_a_backend_is_refused() {
         assert!(AllowList::default().add("no-backend").is_err());
-        assert!(AllowList::default().add("env:[unclosed").is_err());
     }
 
     #[test]
