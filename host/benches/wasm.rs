@@ -138,14 +138,11 @@ async fn app_get(probe: &Path, work: &Path, cache: &Path) -> Result<(f64, f64)> 
     }
     let import_ns = full.saturating_sub(empty).as_nanos() as f64 / APP_CALLS as f64;
 
-    let mut rust_ns = f64::MAX;
-    for _ in 0..ROUNDS {
-        let started = Instant::now();
-        for _ in 0..CALLS {
-            black_box(secrets.get(black_box(key)).await?);
-        }
-        rust_ns = rust_ns.min(started.elapsed().as_nanos() as f64 / CALLS as f64);
-    }
+    let rust_ns = per_call(|| async {
+        black_box(secrets.get(black_box(key)).await?);
+        Ok(())
+    })
+    .await?;
     Ok((import_ns, rust_ns))
 }
 
@@ -175,11 +172,24 @@ fn manager(yaml: &str) -> Result<SecretsManager> {
 /// Best nanoseconds per `get_raw` of `key` over the rounds.
 async fn warm_get(manager: &SecretsManager, key: &str) -> Result<f64> {
     manager.get_raw(key).await.context("warm-up")?;
+    per_call(|| async {
+        black_box(manager.get_raw(black_box(key)).await?);
+        Ok(())
+    })
+    .await
+}
+
+/// Best nanoseconds per call of `call` over the rounds.
+async fn per_call<F, Fut>(mut call: F) -> Result<f64>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<()>>,
+{
     let mut best = f64::MAX;
     for _ in 0..ROUNDS {
         let started = Instant::now();
         for _ in 0..CALLS {
-            black_box(manager.get_raw(black_box(key)).await?);
+            call().await?;
         }
         best = best.min(started.elapsed().as_nanos() as f64 / CALLS as f64);
     }

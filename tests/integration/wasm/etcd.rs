@@ -167,15 +167,20 @@ fn auth_config(server: &EtcdServer) -> (tempfile::TempDir, std::path::PathBuf) {
     ))
 }
 
+/// An etcd with authentication on, or `None` when etcd or the component
+/// is missing.
+fn auth_server() -> Option<EtcdServer> {
+    guest("etcd")?;
+    let server = EtcdServer::start(KEYS)?;
+    server.enable_auth();
+    Some(server)
+}
+
 #[test]
 fn with_authentication_the_provider_logs_in_and_reads_what_the_user_may() {
-    let Some(server) = EtcdServer::start(KEYS) else {
+    let Some(server) = auth_server() else {
         return;
     };
-    if guest("etcd").is_none() {
-        return;
-    }
-    server.enable_auth();
     let (_dir, config) = auth_config(&server);
     let env = [("PPE_PASSWORD", "reader-pw")];
     let run = run_with(&config, &["get", "etcd:app/db_password"], &env);
@@ -193,13 +198,9 @@ fn with_authentication_the_provider_logs_in_and_reads_what_the_user_may() {
 
 #[test]
 fn a_wrong_password_is_a_backend_error_that_does_not_show_it() {
-    let Some(server) = EtcdServer::start(KEYS) else {
+    let Some(server) = auth_server() else {
         return;
     };
-    if guest("etcd").is_none() {
-        return;
-    }
-    server.enable_auth();
     let (_dir, config) = auth_config(&server);
     let run = run_with(
         &config,
