@@ -124,6 +124,43 @@ fn an_allowed_key_is_read_from_every_backend_kind() {
     assert!(results[7].starts_with("error:not-found:"), "{}", results[7]);
 }
 
+#[cfg(feature = "aws")]
+#[test]
+fn an_allowed_key_is_read_from_aws_secrets_manager() {
+    use crate::aws::{create, setup, unique_prefix};
+
+    if probe_app().is_none() {
+        return;
+    }
+    let prefix = unique_prefix("app");
+    let Some(aws) = setup(&format!("{prefix}/")) else {
+        return;
+    };
+    create(
+        &aws.admin,
+        &[
+            (&format!("{prefix}/token"), "aws-token"),
+            (&format!("{prefix}/other"), "aws-other"),
+        ],
+    );
+    let results = probe(
+        &aws.manager,
+        policy(&["aws:tok*"]),
+        &[
+            ("get", "aws:token"),
+            ("list", "aws:*"),
+            ("get", "aws:other"),
+        ],
+    );
+    assert_eq!(results[0], "text:aws-token");
+    assert_eq!(results[1], "token");
+    assert!(
+        results[2].starts_with("error:access-denied:"),
+        "{}",
+        results[2]
+    );
+}
+
 #[test]
 fn a_key_outside_the_allow_list_is_denied_whether_or_not_it_exists() {
     let Some(backends) = Backends::new() else {
