@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 use pp_secrets::{ErrorKind, SecretValue, SecretsManager};
 
 use super::etcd_server::EtcdServer;
-use super::http_server::{Reply, TestServer};
 use super::{guest, manager, shared_cache, wasm_backend};
 use crate::support::{block_on, free_port, run_with, temp_config};
 
@@ -246,24 +245,21 @@ fn etcd_down_is_a_prompt_backend_error() {
 
 #[test]
 fn a_slow_answer_is_cut_off_at_the_time_limit() {
-    let Some(component) = guest("etcd") else {
+    let Some(server) = EtcdServer::start(KEYS) else {
         return;
     };
-    let server = TestServer::start(Reply::Hang);
-    let secrets = manager(&format!(
-        "  backends:\n{}",
-        wasm_backend(
-            "etcd",
-            &component,
-            &etcd_settings(
-                &server.url(""),
-                &server.authority(),
-                "      limits: { timeout_ms: 400 }\n"
-            )
-        )
-    ));
+    let Some(secrets) = etcd_manager(&server, "      limits: { timeout_ms: 400 }\n") else {
+        return;
+    };
+    block_on(secrets.get_raw("etcd:app/api_key")).expect("answers while running");
+    server.freeze(true);
     let started = Instant::now();
-    let error = block_on(secrets.get("etcd:app/x")).expect_err("cut off");
-    assert!(started.elapsed() < Duration::from_secs(10));
+    let error = block_on(secrets.get_raw("etcd:app/api_key")).expect_err("cut off");
+    let waited = started.elapsed();
+    server.freeze(false);
+    assert!(waited < Duration::from_secs(10));
     assert!(error.to_string().contains("within 400 ms"), "{error}");
+    // Once etcd answers again, so does the backend (a fresh instance).
+    let value = block_on(secrets.get_raw("etcd:app/api_key")).expect("answers again");
+    assert_eq!(value.expose(), "etcd-api-key");
 }

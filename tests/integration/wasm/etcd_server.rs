@@ -90,6 +90,17 @@ impl EtcdServer {
         Some(server)
     }
 
+    /// Freezes (`true`) or thaws (`false`) the etcd process, so that it
+    /// accepts connections but answers nothing.
+    pub fn freeze(&self, frozen: bool) {
+        let signal = if frozen { "-STOP" } else { "-CONT" };
+        let status = Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill {signal}");
+    }
+
     /// `http://127.0.0.1:PORT`.
     pub fn endpoint(&self) -> String {
         format!("http://{}", self.addr)
