@@ -183,3 +183,49 @@ fn wasm_failure_paths_print_no_values() {
     assert_clean("list", &r.stdout);
     assert_clean("list", &r.stderr);
 }
+
+/// An app that reads a canary secret it may read, and is refused one it
+/// may not, under trace logging: the host's log (stderr) shows neither
+/// value; only the app's own stdout has the one it was allowed.
+#[cfg(feature = "wasm")]
+#[test]
+fn app_runs_log_no_values() {
+    use crate::wasm::{guest, shared_cache};
+
+    let Some(probe) = guest("probe") else {
+        return;
+    };
+    let (dir, config) = crate::support::temp_config(&format!(
+        "secrets:\n  enabled: true\n  wasm_cache: {:?}\n  backends:\n    local:\n      \
+         type: file\n      path: secrets.yaml\n",
+        shared_cache().display().to_string()
+    ));
+    std::fs::write(
+        dir.path().join("secrets.yaml"),
+        format!("allowed: {CANARY}-allowed\ndenied: {CANARY}-denied\n"),
+    )
+    .expect("write");
+    let trace = [(
+        "RUST_LOG",
+        "trace,cranelift_codegen=warn,regalloc2=warn,wasmtime_internal_cranelift=warn",
+    )];
+    let probe = probe.display().to_string();
+    let args = [
+        "run-wasm",
+        &probe,
+        "--allow",
+        "local:allowed",
+        "--",
+        "get",
+        "local:allowed",
+        "get",
+        "local:denied",
+        "config-all",
+        "panic",
+    ];
+    let r = run_with(&config, &args, &trace);
+    r.expect_code(3);
+    assert_clean("app run", &r.stderr);
+    assert!(r.stdout.contains(&format!("{CANARY}-allowed")));
+    assert!(!r.stdout.contains(&format!("{CANARY}-denied")));
+}
