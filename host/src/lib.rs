@@ -25,7 +25,8 @@
 //! values), [`manager`] (cache, get, load), [`tokens`] (`${secret://}`),
 //! [`application`] (service integration), [`provider`] (the backend trait),
 //! [`providers`] (the built-in backends) and `wasm` (providers as
-//! sandboxed WebAssembly components, the `wasm` feature).
+//! sandboxed WebAssembly components, and Wasm apps that read secrets under
+//! an allow-list; the `wasm` feature).
 
 pub mod application;
 pub mod config;
