@@ -96,6 +96,7 @@ pub fn temp_config(yaml: &str) -> (tempfile::TempDir, std::path::PathBuf) {
 }
 
 /// A free loopback port (free when asked; a server should bind it soon).
+#[cfg(any(feature = "aws", feature = "wasm"))]
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
