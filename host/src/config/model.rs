@@ -202,10 +202,24 @@ pub struct Limits {
 }
 
 #[cfg(feature = "wasm")]
+impl Limits {
+    /// The default memory limit of a guest (provider or app), in MiB.
+    pub const DEFAULT_MEMORY_MB: u64 = 64;
+    /// The largest memory limit accepted, in MiB: a 32-bit guest cannot
+    /// address more than 4 GiB.
+    pub const MAX_MEMORY_MB: u64 = 4_096;
+    /// The longest time limit accepted, in milliseconds (a day; more is a
+    /// typo, not a setting).
+    pub const MAX_TIMEOUT_MS: u64 = 86_400_000;
+    /// The most instances of one backend accepted.
+    pub const MAX_INSTANCES: usize = 1_024;
+}
+
+#[cfg(feature = "wasm")]
 impl Default for Limits {
     fn default() -> Self {
         Self {
-            memory_mb: 64,
+            memory_mb: Self::DEFAULT_MEMORY_MB,
             timeout_ms: 1_000,
             instances: 4,
         }

@@ -274,12 +274,14 @@ fn parse_wasm(fields: &Fields, context: &str, base_dir: &Path) -> Result<WasmSet
         timeout_ms: limit_fields.positive("timeout_ms", defaults.timeout_ms)?,
         instances: limit_fields.positive("instances", defaults.instances as u64)? as usize,
     };
-    // A 32-bit guest cannot address more than 4 GiB; a day-long call or a
-    // thousand instances are typos, not settings.
     for (field, value, max) in [
-        ("memory_mb", limits.memory_mb, 4_096),
-        ("timeout_ms", limits.timeout_ms, 86_400_000),
-        ("instances", limits.instances as u64, 1_024),
+        ("memory_mb", limits.memory_mb, Limits::MAX_MEMORY_MB),
+        ("timeout_ms", limits.timeout_ms, Limits::MAX_TIMEOUT_MS),
+        (
+            "instances",
+            limits.instances as u64,
+            Limits::MAX_INSTANCES as u64,
+        ),
     ] {
         if value > max {
             return Err(limit_fields.error(field, format!("is too large (at most {max})")));

@@ -135,12 +135,12 @@ pub struct RunWasmArgs {
     /// Let the app send HTTP requests to HOST:PORT (wasi:http); repeatable
     #[arg(long = "allow-host", value_name = "HOST:PORT")]
     pub allow_host: Vec<String>,
-    /// The app's memory limit, in MiB
-    #[arg(long, value_name = "MIB", default_value_t = 64)]
-    pub memory_mb: u64,
-    /// The limit on the app's whole run, in milliseconds
-    #[arg(long, value_name = "MS", default_value_t = 60_000)]
-    pub timeout_ms: u64,
+    /// The app's memory limit, in MiB [default: 64]
+    #[arg(long, value_name = "MIB")]
+    pub memory_mb: Option<u64>,
+    /// The limit on the app's whole run, in milliseconds [default: 60000]
+    #[arg(long, value_name = "MS")]
+    pub timeout_ms: Option<u64>,
     /// The app's arguments
     #[arg(last = true, value_name = "ARGS")]
     pub args: Vec<String>,

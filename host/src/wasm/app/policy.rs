@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use crate::config::{Grants, HostGrant};
+use crate::config::{Grants, HostGrant, Limits};
 use crate::error::{Error, Result};
 use crate::key::SecretKey;
 use crate::provider::Pattern;
@@ -96,14 +96,16 @@ pub struct AppPolicy {
 }
 
 impl AppPolicy {
-    /// Default memory limit of an app, in MiB.
-    pub const DEFAULT_MEMORY_MB: u64 = 64;
+    /// Default memory limit of an app, in MiB (as for providers).
+    pub const DEFAULT_MEMORY_MB: u64 = Limits::DEFAULT_MEMORY_MB;
     /// Default limit on an app's whole run, in milliseconds.
     pub const DEFAULT_TIMEOUT_MS: u64 = 60_000;
-    /// The largest memory limit accepted, in MiB (the wasm32 address space).
-    pub const MAX_MEMORY_MB: u64 = 4_096;
-    /// The longest run time accepted, in milliseconds (a day).
-    pub const MAX_TIMEOUT_MS: u64 = 86_400_000;
+    /// The largest memory limit accepted, in MiB (as for providers: the
+    /// wasm32 address space).
+    pub const MAX_MEMORY_MB: u64 = Limits::MAX_MEMORY_MB;
+    /// The longest run time accepted, in milliseconds (as for providers: a
+    /// day).
+    pub const MAX_TIMEOUT_MS: u64 = Limits::MAX_TIMEOUT_MS;
 
     /// A policy for the app called `name` (used in logs and errors, and as
     /// its `argv[0]`) that allows nothing: no secrets, no environment, no

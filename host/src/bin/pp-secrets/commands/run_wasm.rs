@@ -15,10 +15,14 @@ pub async fn run(config: &Path, request: RunWasmArgs) -> Result<i32, Failure> {
         .app
         .file_stem()
         .map_or_else(|| "app".to_owned(), |s| s.to_string_lossy().into_owned());
-    let mut policy = AppPolicy::new(name)
-        .memory_mb(request.memory_mb)?
-        .timeout_ms(request.timeout_ms)?
-        .args(request.args);
+    // Unset limits keep the policy's defaults.
+    let mut policy = AppPolicy::new(name).args(request.args);
+    if let Some(mb) = request.memory_mb {
+        policy = policy.memory_mb(mb)?;
+    }
+    if let Some(ms) = request.timeout_ms {
+        policy = policy.timeout_ms(ms)?;
+    }
     for rule in &request.allow {
         policy = policy.allow(rule)?;
     }
