@@ -73,11 +73,9 @@ impl EtcdProvider {
         let endpoint = config
             .get("endpoint")
             .ok_or_else(|| Error::backend("config.endpoint is required (http://host:port)"))?;
-        if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
-            return Err(Error::backend(format!(
-                "config.endpoint {endpoint:?} must start with http:// or https://"
-            )));
-        }
+        // The SDK's own URL check, so the endpoint fails here, not on the
+        // first request.
+        Request::post(endpoint).map_err(|e| Error::backend(format!("config.endpoint: {e}")))?;
         let login = match (config.get("username"), config.get("password_env")) {
             (None, None) => None,
             (Some(username), Some(var)) => {
