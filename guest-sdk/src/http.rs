@@ -32,8 +32,10 @@ use crate::Error;
 /// without a cap of their own (pp-secrets cuts bodies off at 16 MiB).
 pub const MAX_RESPONSE_BYTES: usize = 64 << 20;
 
-/// An HTTP request to send.
-#[derive(Debug, Clone)]
+/// An HTTP request to send. Header values and the body may hold
+/// credentials: the `Debug` output shows only header names and the body's
+/// length.
+#[derive(Clone)]
 // Natively only the URL is used, to say that HTTP needs a Wasm build.
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 pub struct Request {
@@ -68,6 +70,20 @@ impl std::fmt::Debug for Response {
             .field("status", &self.status)
             .field("body_len", &self.body.len())
             .finish()
+    }
+}
+
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<&str> = self.headers.iter().map(|(name, _)| name.as_str()).collect();
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("https", &self.https)
+            .field("authority", &self.authority)
+            .field("path", &self.path)
+            .field("headers", &headers)
+            .field("body_len", &self.body.len())
+            .finish_non_exhaustive()
     }
 }
 
@@ -253,5 +269,24 @@ mod wasi_client {
             }
             other => Error::backend(format!("HTTP request to {target} failed: {other:?}")),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_leaves_out_header_values_and_the_body() {
+        let request = Request::post("http://etcd:2379/v3/auth/authenticate")
+            .expect("valid URL")
+            .header("authorization", "token-canary")
+            .body(b"{\"password\":\"body-canary\"}".to_vec());
+        let shown = format!("{request:?}");
+        assert!(
+            shown.contains("authorization") && shown.contains("etcd:2379"),
+            "{shown}"
+        );
+        assert!(!shown.contains("canary"), "{shown}");
     }
 }
