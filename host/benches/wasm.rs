@@ -15,6 +15,10 @@
 //!   same cached `get` from Rust.
 //!
 //! Needs the guest components built (`bench/run.sh` builds them).
+//!
+//! For profiling one part: `PP_BENCH_ONLY` names the parts to run (a
+//! comma-separated subset of `dir,bare,load,app`) and `PP_BENCH_ROUNDS`
+//! sets the number of rounds.
 
 use std::hint::black_box;
 use std::path::Path;
@@ -28,10 +32,25 @@ use pp_secrets::{
 };
 use pp_secrets_dir_provider::DirProvider;
 use pp_secrets_guest::Provider as _;
+use tokio::runtime::Runtime;
 
-/// Rounds per figure; the best is reported (noise only adds time).
-const ROUNDS: usize = 15;
+/// Rounds per figure, unless `PP_BENCH_ROUNDS` says otherwise; the best is
+/// reported (noise only adds time).
+const DEFAULT_ROUNDS: usize = 15;
 const CALLS: usize = 20_000;
+
+fn rounds() -> usize {
+    std::env::var("PP_BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .filter(|&r| r > 0)
+        .unwrap_or(DEFAULT_ROUNDS)
+}
+
+/// Whether the part `name` is to run (see `PP_BENCH_ONLY`).
+fn selected(name: &str) -> bool {
+    std::env::var("PP_BENCH_ONLY").map_or(true, |only| only.split(',').any(|p| p.trim() == name))
+}
 
 fn main() -> Result<()> {
     let guests = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/wasm32-wasip2/release");
@@ -51,18 +70,45 @@ fn main() -> Result<()> {
         .enable_all()
         .build()?;
 
-    // Warm calls.
-    let wasm = manager(&config(&dir_wasm, &mount, Some(&cache)))?;
+    if selected("dir") {
+        dir_get(&rt, &dir_wasm, &mount, &cache)?;
+    }
+    if selected("bare") {
+        bare_get(&rt, &bare_wasm, &mount, &cache)?;
+    }
+    if selected("load") {
+        loads(&rt, &dir_wasm, &mount, work.path(), &cache)?;
+    }
+    if selected("app") {
+        // A Wasm app's cached get.
+        let probe = guests.join("pp-secrets-app-probe.wasm");
+        let (import_ns, rust_ns) = rt.block_on(app_get(&probe, work.path(), &cache))?;
+        emit("app_get_import_ns", import_ns);
+        emit("app_get_rust_ns", rust_ns);
+        emit("app_get_overhead_ns", import_ns - rust_ns);
+    }
+    Ok(())
+}
+
+/// Warm `get_raw` through the dir provider component against its code
+/// compiled natively.
+fn dir_get(rt: &Runtime, dir_wasm: &Path, mount: &Path, cache: &Path) -> Result<()> {
+    let wasm = manager(&config(dir_wasm, mount, Some(cache)))?;
     let native = SecretsManager::builder()
-        .backend("mounted", "", NativeDir::new(&mount)?)
+        .backend("mounted", "", NativeDir::new(mount)?)
         .build()?;
     let wasm_ns = rt.block_on(warm_get(&wasm, "mounted:secret_042"))?;
     let native_ns = rt.block_on(warm_get(&native, "mounted:secret_042"))?;
     emit("dir_get_wasm_ns", wasm_ns);
     emit("dir_get_native_ns", native_ns);
     emit("dir_get_overhead_ns", wasm_ns - native_ns);
+    Ok(())
+}
 
-    let bare = manager(&config(&bare_wasm, &mount, Some(&cache)))?;
+/// Warm `get_raw` of a guest call that does no I/O against the same work
+/// done natively.
+fn bare_get(rt: &Runtime, bare_wasm: &Path, mount: &Path, cache: &Path) -> Result<()> {
+    let bare = manager(&config(bare_wasm, mount, Some(cache)))?;
     let bare_native = SecretsManager::builder()
         .backend("mounted", "", Formatting)
         .build()?;
@@ -71,19 +117,24 @@ fn main() -> Result<()> {
     emit("bare_get_wasm_ns", bare_ns);
     emit("bare_get_native_ns", bare_native_ns);
     emit("bare_get_overhead_ns", bare_ns - bare_native_ns);
+    Ok(())
+}
 
-    // Loads.
-    let cold_cache = work.path().join("cold");
-    let load_cold = best(ROUNDS.min(5), || {
+/// Loading a backend with an empty and with a warm compile cache.
+fn loads(rt: &Runtime, dir_wasm: &Path, mount: &Path, work: &Path, cache: &Path) -> Result<()> {
+    // Make sure the warm cache has the entry.
+    manager(&config(dir_wasm, mount, Some(cache)))?;
+    let cold_cache = work.join("cold");
+    let load_cold = best(rounds().min(5), || {
         let _ = std::fs::remove_dir_all(&cold_cache);
-        time(|| manager(&config(&dir_wasm, &mount, Some(&cold_cache))).map(drop))
+        time(|| manager(&config(dir_wasm, mount, Some(&cold_cache))).map(drop))
     })?;
-    let load_warm = best(ROUNDS, || {
-        time(|| manager(&config(&dir_wasm, &mount, Some(&cache))).map(drop))
+    let load_warm = best(rounds(), || {
+        time(|| manager(&config(dir_wasm, mount, Some(cache))).map(drop))
     })?;
-    let first_call_warm = best(ROUNDS, || {
+    let first_call_warm = best(rounds(), || {
         time(|| {
-            let m = manager(&config(&dir_wasm, &mount, Some(&cache)))?;
+            let m = manager(&config(dir_wasm, mount, Some(cache)))?;
             rt.block_on(m.get_raw("mounted:secret_001"))?;
             Ok(())
         })
@@ -91,13 +142,6 @@ fn main() -> Result<()> {
     emit("load_empty_cache_ms", load_cold);
     emit("load_warm_cache_ms", load_warm);
     emit("load_and_first_get_warm_cache_ms", first_call_warm);
-
-    // A Wasm app's cached get.
-    let probe = guests.join("pp-secrets-app-probe.wasm");
-    let (import_ns, rust_ns) = rt.block_on(app_get(&probe, work.path(), &cache))?;
-    emit("app_get_import_ns", import_ns);
-    emit("app_get_rust_ns", rust_ns);
-    emit("app_get_overhead_ns", import_ns - rust_ns);
     Ok(())
 }
 
@@ -132,7 +176,7 @@ async fn app_get(probe: &Path, work: &Path, cache: &Path) -> Result<(f64, f64)> 
     };
     let mut empty = Duration::MAX;
     let mut full = Duration::MAX;
-    for _ in 0..ROUNDS {
+    for _ in 0..rounds() {
         empty = empty.min(run(0).await?);
         full = full.min(run(APP_CALLS).await?);
     }
@@ -186,7 +230,7 @@ where
     Fut: std::future::Future<Output = Result<()>>,
 {
     let mut best = f64::MAX;
-    for _ in 0..ROUNDS {
+    for _ in 0..rounds() {
         let started = Instant::now();
         for _ in 0..CALLS {
             call().await?;

@@ -15,7 +15,7 @@
 
 use std::fs;
 use std::hash::{Hash, Hasher};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use wasmtime::Engine;
@@ -25,8 +25,8 @@ use crate::config::CompileCacheSetting;
 use crate::error::{Error, Result};
 use crate::wasm::guest_text::shown;
 
-/// The first bytes of every entry, with the format version.
-const MAGIC: &[u8; 8] = b"ppsc\x00v01";
+/// The start of every entry's trailer, with the format version.
+const MAGIC: &[u8; 8] = b"ppsc\x00v02";
 const HASH_LEN: usize = 32;
 /// The variable that moves (a directory) or disables (`off`) the default
 /// cache.
@@ -82,62 +82,93 @@ impl CompileCache {
         path: &Path,
         failed: impl Fn(String) -> Error,
     ) -> Result<Component> {
-        let wasm = fs::read(path).map_err(|e| Error::ReadFile {
+        let read_error = |e: std::io::Error| Error::ReadFile {
             path: path.to_path_buf(),
             reason: e.to_string(),
-        })?;
-        self.component(engine, &wasm)
-            .map_err(|e| failed(load_problem(path, "is not a valid component", &e)))
-    }
-
-    /// The component in `wasm`, compiled by `engine`: from the cache when
-    /// a sound entry exists, else compiled (and cached).
-    pub(crate) fn component(&self, engine: &Engine, wasm: &[u8]) -> wasmtime::Result<Component> {
-        let Some(dir) = &self.dir else {
-            return Component::from_binary(engine, wasm);
         };
-        let entry = dir.join(format!("{}.cwasm", entry_key(engine, wasm)));
-        match read_entry(&entry) {
-            Ok(Some(entry_bytes)) => match deserialize(engine, artifact_of(&entry_bytes)) {
-                Ok(component) => return Ok(component),
-                Err(e) => tracing::warn!(
-                    entry = %entry.display(),
-                    "compile cache entry not usable by this engine, recompiling: {e}"
-                ),
-            },
-            Ok(None) => {}
-            Err(problem) => tracing::warn!(
-                entry = %entry.display(),
-                "compile cache entry is damaged, recompiling: {problem}"
-            ),
+        let invalid =
+            |e: wasmtime::Error| failed(load_problem(path, "is not a valid component", &e));
+        let Some(dir) = &self.dir else {
+            let wasm = fs::read(path).map_err(read_error)?;
+            return Component::from_binary(engine, &wasm).map_err(invalid);
+        };
+        // The warm path hashes the file as it streams by, without holding
+        // it: the cache entry is all that is loaded.
+        let key = entry_key(engine, &mut fs::File::open(path).map_err(read_error)?)
+            .map_err(read_error)?;
+        if let Some(component) = cached(engine, &dir.join(entry_name(&key))) {
+            return Ok(component);
         }
-        let component = Component::from_binary(engine, wasm)?;
-        match component.serialize() {
-            Ok(artifact) => {
-                if let Err(e) = write_entry(dir, &entry, &artifact) {
-                    tracing::warn!(
-                        entry = %entry.display(),
-                        "cannot write compile cache entry: {e}"
-                    );
-                }
-            }
-            Err(e) => tracing::warn!("cannot serialize compiled component: {e}"),
-        }
+        // A miss compiles, and files the artifact under the key of the bytes
+        // it compiled (the file may have changed since it was hashed).
+        let wasm = fs::read(path).map_err(read_error)?;
+        let key = entry_key(engine, &mut wasm.as_slice()).map_err(read_error)?;
+        let component = Component::from_binary(engine, &wasm).map_err(invalid)?;
+        store(dir, &dir.join(entry_name(&key)), &component);
         Ok(component)
     }
 }
 
-/// The hex key of a component compiled by `engine`.
-fn entry_key(engine: &Engine, wasm: &[u8]) -> String {
+/// The component in the cache entry at `entry`, when there is a sound one
+/// this engine can load. A damaged or unusable entry is reported (it will
+/// be replaced).
+fn cached(engine: &Engine, entry: &Path) -> Option<Component> {
+    let file = match checked_entry(entry) {
+        Ok(Some(file)) => file,
+        Ok(None) => return None,
+        Err(problem) => {
+            tracing::warn!(
+                entry = %entry.display(),
+                "compile cache entry is damaged, recompiling: {problem}"
+            );
+            return None;
+        }
+    };
+    match deserialize(engine, entry, &file) {
+        Ok(component) => Some(component),
+        Err(e) => {
+            tracing::warn!(
+                entry = %entry.display(),
+                "compile cache entry not usable by this engine, recompiling: {e}"
+            );
+            None
+        }
+    }
+}
+
+/// Writes `component`'s artifact to `entry`; failing costs the next load a
+/// compile, nothing else.
+fn store(dir: &Path, entry: &Path, component: &Component) {
+    match component.serialize() {
+        Ok(artifact) => {
+            if let Err(e) = write_entry(dir, entry, &artifact) {
+                tracing::warn!(
+                    entry = %entry.display(),
+                    "cannot write compile cache entry: {e}"
+                );
+            }
+        }
+        Err(e) => tracing::warn!("cannot serialize compiled component: {e}"),
+    }
+}
+
+/// The hex key of the component read from `wasm`, compiled by `engine`.
+fn entry_key(engine: &Engine, wasm: &mut impl Read) -> std::io::Result<String> {
     let mut hasher = blake3::Hasher::new();
     hasher.update(MAGIC);
     hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
     engine
         .precompile_compatibility_hash()
         .hash(&mut HashInto(&mut hasher));
-    hasher.update(&(wasm.len() as u64).to_le_bytes());
-    hasher.update(wasm);
-    hasher.finalize().to_hex().to_string()
+    // The length goes in last, after the bytes (the streamed bytes' length
+    // is known only at the end).
+    let len = std::io::copy(wasm, &mut hasher)?;
+    hasher.update(&len.to_le_bytes());
+    Ok(hasher.finalize().to_hex().to_string())
+}
+
+fn entry_name(key: &str) -> String {
+    format!("{key}.cwasm")
 }
 
 /// Feeds `Hash` output into BLAKE3.
@@ -152,55 +183,82 @@ impl Hasher for HashInto<'_> {
     }
 }
 
-/// The bytes of `entry`, header included (see [`artifact_of`]): `None`
-/// when there is no entry, an error when the entry is not one of ours or its
+/// The entry at `entry`, open, once its checksum matched: `None` when
+/// there is no entry, an error when the entry is not one of ours or its
 /// checksum does not match.
-fn read_entry(entry: &Path) -> Result<Option<Vec<u8>>, String> {
-    let bytes = match fs::read(entry) {
-        Ok(bytes) => bytes,
+///
+/// An entry is the artifact followed by a trailer, [`MAGIC`] and the
+/// artifact's BLAKE3 hash. The artifact stays where it is: wasmtime maps
+/// the file and runs its code in place, which makes a warm load a few
+/// page mappings instead of megabytes copied.
+fn checked_entry(entry: &Path) -> Result<Option<fs::File>, String> {
+    let mut file = match fs::File::open(entry) {
+        Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e.to_string()),
     };
-    let header = MAGIC.len() + HASH_LEN;
-    if bytes.len() < header || &bytes[..MAGIC.len()] != MAGIC {
+    let len = file.metadata().map_err(|e| e.to_string())?.len();
+    let trailer = (MAGIC.len() + HASH_LEN) as u64;
+    let Some(artifact_len) = len.checked_sub(trailer) else {
+        return Err("not a pp-secrets cache entry".into());
+    };
+    let mut hasher = blake3::Hasher::new();
+    std::io::copy(&mut (&mut file).take(artifact_len), &mut hasher).map_err(|e| e.to_string())?;
+    let mut stored = [0u8; MAGIC.len() + HASH_LEN];
+    file.read_exact(&mut stored).map_err(|e| e.to_string())?;
+    if &stored[..MAGIC.len()] != MAGIC {
         return Err("not a pp-secrets cache entry".into());
     }
-    let stored = &bytes[MAGIC.len()..header];
-    if blake3::hash(&bytes[header..]).as_bytes() != stored {
+    if hasher.finalize().as_bytes() != &stored[MAGIC.len()..] {
         return Err("checksum mismatch".into());
     }
-    Ok(Some(bytes))
-}
-
-/// The artifact in an entry that [`read_entry`] accepted (not copied: an
-/// artifact is megabytes).
-fn artifact_of(entry: &[u8]) -> &[u8] {
-    &entry[MAGIC.len() + HASH_LEN..]
+    Ok(Some(file))
 }
 
 /// Writes `artifact` to `entry` atomically (a temporary file renamed into
-/// place), so a reader never sees half an entry.
+/// place), so a reader never sees half an entry and an entry's file is
+/// never changed in place.
 fn write_entry(dir: &Path, entry: &Path, artifact: &[u8]) -> std::io::Result<()> {
     fs::create_dir_all(dir)?;
     let mut temp = tempfile::NamedTempFile::new_in(dir)?;
+    temp.write_all(artifact)?;
     temp.write_all(MAGIC)?;
     temp.write_all(blake3::hash(artifact).as_bytes())?;
-    temp.write_all(artifact)?;
     temp.persist(entry).map_err(|e| e.error)?;
     Ok(())
 }
 
-/// Loads an artifact this cache wrote (the part of an entry that
-/// [`read_entry`] checked).
+/// Loads the artifact of an entry that [`checked_entry`] accepted, from
+/// the very file it checked.
 #[allow(unsafe_code)]
-fn deserialize(engine: &Engine, artifact: &[u8]) -> wasmtime::Result<Component> {
-    // SAFETY: `Component::deserialize` runs the machine code in `artifact`,
-    // so the bytes must be what `Component::serialize` produced. They are:
-    // `artifact` comes only from `read_entry`, which accepts an entry only
-    // when its BLAKE3 checksum, written by `write_entry` next to bytes from
-    // `serialize`, matches. wasmtime itself rejects an artifact from
-    // another version or with other settings.
-    unsafe { Component::deserialize(engine, artifact) }
+fn deserialize(engine: &Engine, entry: &Path, checked: &fs::File) -> wasmtime::Result<Component> {
+    let path = same_file(entry, checked);
+    // SAFETY: `Component::deserialize_file` runs the machine code in the
+    // file, so it must hold what `Component::serialize` produced. It does:
+    // `checked` was accepted by `checked_entry`, whose BLAKE3 checksum was
+    // written by `write_entry` next to bytes from `serialize`, and `path`
+    // opens that same file (see `same_file`); entries are replaced only by
+    // renaming a new file into place, never changed in place. wasmtime
+    // ignores the trailer after the artifact, and itself rejects an
+    // artifact from another version or with other settings.
+    unsafe { Component::deserialize_file(engine, path) }
+}
+
+/// A path that opens `file` itself: on Linux its `/proc/self/fd` link, so
+/// that an entry renamed over `entry` after the check cannot be loaded in
+/// its place; elsewhere `entry` (a rename there replaces it with another
+/// entry of the same key, written whole).
+fn same_file(entry: &Path, file: &fs::File) -> PathBuf {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        let link = PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd()));
+        if link.exists() {
+            return link;
+        }
+    }
+    let _ = file;
+    entry.to_path_buf()
 }
 
 /// Why the component at `path` cannot be used, with wasmtime's reason
@@ -217,21 +275,35 @@ pub(crate) fn load_problem(path: &Path, what: &str, error: &wasmtime::Error) -> 
 mod tests {
     use super::*;
 
+    fn check(entry: &Path) -> Result<Option<Vec<u8>>, String> {
+        checked_entry(entry).map(|file| file.map(|_| fs::read(entry).expect("read")))
+    }
+
     #[test]
     fn a_changed_byte_fails_the_checksum() {
         let dir = tempfile::tempdir().expect("temp dir");
         let entry = dir.path().join("k.cwasm");
         write_entry(dir.path(), &entry, b"artifact bytes").expect("write");
-        let sound = read_entry(&entry).expect("sound").expect("present");
-        assert_eq!(artifact_of(&sound), b"artifact bytes");
-        let mut bytes = fs::read(&entry).expect("read");
-        let last = bytes.len() - 1;
-        bytes[last] ^= 1;
-        fs::write(&entry, &bytes).expect("write");
-        assert_eq!(read_entry(&entry), Err("checksum mismatch".into()));
+        let sound = check(&entry).expect("sound").expect("present");
+        assert!(sound.starts_with(b"artifact bytes"));
+        for at in [0, 3, sound.len() - 1] {
+            let mut bytes = sound.clone();
+            bytes[at] ^= 1;
+            fs::write(&entry, &bytes).expect("write");
+            assert!(check(&entry).is_err(), "byte {at} flipped");
+        }
         fs::write(&entry, b"garbage").expect("write");
-        assert!(read_entry(&entry).is_err());
-        assert_eq!(read_entry(&dir.path().join("none")), Ok(None));
+        assert_eq!(check(&entry), Err("not a pp-secrets cache entry".into()));
+        assert_eq!(check(&dir.path().join("none")), Ok(None));
+    }
+
+    #[test]
+    fn the_key_covers_the_bytes_and_their_length() {
+        let engine = Engine::default();
+        let key = |bytes: &[u8]| entry_key(&engine, &mut &bytes[..]).expect("hash");
+        assert_eq!(key(b"abc"), key(b"abc"));
+        assert_ne!(key(b"abc"), key(b"abd"));
+        assert_ne!(key(b""), key(b"\0"));
     }
 
     #[test]
