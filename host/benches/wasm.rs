@@ -3,8 +3,10 @@
 //!
 //! - Warm `get` through the `dir` provider component against the same
 //!   provider code compiled natively and registered as a native backend,
-//!   on the same directory; `get_raw` skips the cache, so every call
-//!   reaches the provider. The difference is what the sandbox costs.
+//!   on the same directory of settled files; `get_raw` skips the cache, so
+//!   every call reaches the provider (which checks the file with one
+//!   `stat` and serves what it read before). The difference is what the
+//!   sandbox costs.
 //! - The same for a call that does no I/O (the hostile guest's `get`,
 //!   which only formats a string), to show the bare call overhead.
 //! - Loading a backend (read, compile or fetch from the compile cache,
@@ -65,6 +67,10 @@ fn main() -> Result<()> {
             format!("value-{i:03}-abcdefghijklmnopqrstuvwxyz"),
         )?;
     }
+    // Deployed secret files are old: let these settle, so that the dir
+    // provider keeps what it read and a warm get is one `stat` (a file
+    // changed within the last 2 s is read on every get).
+    std::thread::sleep(Duration::from_millis(2_100));
     let cache = work.path().join("cache");
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -22,19 +22,88 @@
 //!   link into `..data`); a link that leads outside the directory is an
 //!   error, never followed. The sandbox refuses such paths too; checking here
 //!   as well gives a clear message and keeps the rule when run natively.
+//! - Every get looks at the file (following its links afresh), and reads
+//!   it again only when it changed: a value read earlier is kept with the
+//!   file's size and times and served while they stay the same (see
+//!   `status::Stamp`). A rotated Kubernetes secret resolves to a new
+//!   file; an edited file has new times. So a get always sees the file as
+//!   it is, at the cost of one `stat` instead of an open and reads.
 
-use std::fs::Metadata;
+mod status;
+
+use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::SystemTime;
 
 use pp_secrets_guest::{Config, Error, Pattern, Provider};
+use zeroize::Zeroize;
+
+use status::{Kind, Stamp, Status, lstat};
 
 /// How many symlinks one lookup may follow.
 const MAX_LINKS: usize = 32;
+/// Values longer than this are read on every get, never kept.
+const MAX_KEPT_VALUE: usize = 64 * 1024;
+/// At most this many bytes of values are kept.
+const MAX_KEPT_TOTAL: usize = 4 * 1024 * 1024;
 
 /// Serves the files of one directory.
 pub struct DirProvider {
     dir: PathBuf,
+    kept: Mutex<Kept>,
+}
+
+/// Values read earlier, by secret name.
+#[derive(Default)]
+struct Kept {
+    values: HashMap<String, KeptValue>,
+    bytes: usize,
+}
+
+/// A value as read from the file at `path` when it had `stamp`.
+struct KeptValue {
+    path: PathBuf,
+    stamp: Stamp,
+    value: String,
+}
+
+impl Drop for KeptValue {
+    fn drop(&mut self) {
+        self.value.zeroize();
+    }
+}
+
+impl Kept {
+    /// The value kept for `name`, if it was read from `path` with `stamp`.
+    fn get(&self, name: &str, path: &Path, stamp: &Stamp) -> Option<String> {
+        self.values
+            .get(name)
+            .filter(|kept| kept.stamp == *stamp && kept.path == path)
+            .map(|kept| kept.value.clone())
+    }
+
+    /// Keeps `value`, read from `path` with `stamp`, when it fits.
+    fn keep(&mut self, name: &str, path: PathBuf, stamp: Stamp, value: &str) {
+        self.forget(name);
+        if value.len() > MAX_KEPT_VALUE || self.bytes + value.len() > MAX_KEPT_TOTAL {
+            return;
+        }
+        self.bytes += value.len();
+        let kept = KeptValue {
+            path,
+            stamp,
+            value: value.to_owned(),
+        };
+        self.values.insert(name.to_owned(), kept);
+    }
+
+    fn forget(&mut self, name: &str) {
+        if let Some(old) = self.values.remove(name) {
+            self.bytes -= old.value.len();
+        }
+    }
 }
 
 impl Provider for DirProvider {
@@ -50,27 +119,14 @@ impl Provider for DirProvider {
                 dir.display()
             )));
         }
-        Ok(DirProvider { dir })
+        Ok(DirProvider {
+            dir,
+            kept: Mutex::default(),
+        })
     }
 
     fn get(&self, name: &str) -> Result<String, Error> {
-        if !is_secret_name(name) {
-            return Err(Error::not_found(name));
-        }
-        let (path, meta) = self.resolve(name)?;
-        // Only regular files: opening a FIFO or a device could block.
-        match meta {
-            Ok(meta) if meta.is_file() => {}
-            Ok(_) => return Err(Error::not_found(name)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(Error::not_found(name));
-            }
-            Err(e) => return Err(Error::backend(format!("cannot read secret {name}: {e}"))),
-        }
-        let bytes = read_file(&path)
-            .map_err(|e| Error::backend(format!("cannot read secret {name}: {e}")))?;
-        String::from_utf8(bytes)
-            .map_err(|_| Error::backend(format!("secret {name} is not valid UTF-8")))
+        self.get_with_clock(name, SystemTime::now)
     }
 
     fn list(&self, pattern: &Pattern) -> Result<Vec<String>, Error> {
@@ -89,7 +145,7 @@ impl Provider for DirProvider {
             // Only files (through links that stay inside) are secrets.
             let is_file = self
                 .resolve(&name)
-                .is_ok_and(|(_, meta)| meta.is_ok_and(|m| m.is_file()));
+                .is_ok_and(|(_, status)| status.is_ok_and(|s| s.kind == Kind::File));
             if is_file {
                 names.push(name);
             }
@@ -99,12 +155,57 @@ impl Provider for DirProvider {
 }
 
 impl DirProvider {
+    /// [`Provider::get`], with `clock` telling the time when the file is
+    /// read (asked only then, before the read: a change after it has later
+    /// times).
+    fn get_with_clock(
+        &self,
+        name: &str,
+        clock: impl FnOnce() -> SystemTime,
+    ) -> Result<String, Error> {
+        if !is_secret_name(name) {
+            return Err(Error::not_found(name));
+        }
+        let (path, status) = self.resolve(name)?;
+        // Only regular files: opening a FIFO or a device could block.
+        let stamp = match status {
+            Ok(Status {
+                kind: Kind::File,
+                stamp,
+            }) => stamp,
+            Ok(_) => return Err(Error::not_found(name)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Error::not_found(name));
+            }
+            Err(e) => return Err(Error::backend(format!("cannot read secret {name}: {e}"))),
+        };
+        if let Some(value) = self.kept().get(name, &path, &stamp) {
+            return Ok(value);
+        }
+        let now = clock();
+        let bytes = read_file(&path)
+            .map_err(|e| Error::backend(format!("cannot read secret {name}: {e}")))?;
+        let value = String::from_utf8(bytes)
+            .map_err(|_| Error::backend(format!("secret {name} is not valid UTF-8")))?;
+        let mut kept = self.kept();
+        if stamp.settled(now) {
+            kept.keep(name, path, stamp, &value);
+        } else {
+            kept.forget(name);
+        }
+        Ok(value)
+    }
+
+    fn kept(&self) -> MutexGuard<'_, Kept> {
+        self.kept.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// The real path of `name`, following symlinks one path component at a
     /// time; an error if any link leads outside the directory.
     ///
-    /// Also gives the metadata of the path it resolved to (without a second
+    /// Also gives the status of the path it resolved to (without a second
     /// look-up: the last component was examined while resolving).
-    fn resolve(&self, name: &str) -> Result<(PathBuf, std::io::Result<Metadata>), Error> {
+    fn resolve(&self, name: &str) -> Result<(PathBuf, std::io::Result<Status>), Error> {
         let outside = || {
             Error::backend(format!(
                 "secret {name} links outside {}",
@@ -112,7 +213,7 @@ impl DirProvider {
             ))
         };
         let mut resolved = self.dir.clone();
-        let mut last: Option<std::io::Result<Metadata>> = None;
+        let mut last: Option<std::io::Result<Status>> = None;
         let mut pending: Vec<PathBuf> = vec![PathBuf::from(name)];
         let mut links = 0;
         while let Some(rest) = pending.pop() {
@@ -136,8 +237,8 @@ impl DirProvider {
                 }
                 Component::Normal(part) => {
                     let candidate = resolved.join(part);
-                    match std::fs::symlink_metadata(&candidate) {
-                        Ok(meta) if meta.file_type().is_symlink() => {
+                    match lstat(&candidate) {
+                        Ok(status) if status.kind == Kind::Link => {
                             links += 1;
                             if links > MAX_LINKS {
                                 return Err(Error::backend(format!(
@@ -168,8 +269,9 @@ impl DirProvider {
                 return Err(outside());
             }
         }
-        let meta = last.unwrap_or_else(|| std::fs::metadata(&resolved));
-        Ok((resolved, meta))
+        // Ended on `.` or `..`: every component is resolved already.
+        let status = last.unwrap_or_else(|| lstat(&resolved));
+        Ok((resolved, status))
     }
 }
 
@@ -321,6 +423,104 @@ mod tests {
         for name in ["absent", ".hidden", "a_dir", "../etc/passwd", "a/b", ""] {
             assert!(matches!(p.get(name), Err(Error::NotFound(_))), "{name}");
         }
+    }
+
+    /// A clock for which every file on disk is settled.
+    fn later() -> SystemTime {
+        SystemTime::now() + std::time::Duration::from_secs(60)
+    }
+
+    fn kept_names(p: &DirProvider) -> Vec<String> {
+        sorted(p.kept().values.keys().cloned().collect())
+    }
+
+    /// Lets the file system's clock move on, so that a rewrite gets new
+    /// times (file times are coarse: a tick of a few milliseconds).
+    fn tick() {
+        std::thread::sleep(std::time::Duration::from_millis(30));
+    }
+
+    #[test]
+    fn a_settled_value_is_kept_and_read_again_once_the_file_changes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("token");
+        std::fs::write(&file, "first").expect("write");
+        let p = provider(dir.path());
+        assert_eq!(p.get_with_clock("token", later).as_deref(), Ok("first"));
+        assert_eq!(kept_names(&p), ["token"]);
+        assert_eq!(p.get_with_clock("token", later).as_deref(), Ok("first"));
+
+        // Same length, written in place.
+        tick();
+        std::fs::write(&file, "again").expect("write");
+        assert_eq!(p.get_with_clock("token", later).as_deref(), Ok("again"));
+
+        // Replaced by a rename, with the old modification time.
+        tick();
+        let old_time = std::fs::metadata(&file)
+            .and_then(|m| m.modified())
+            .expect("mtime");
+        let next = dir.path().join(".next");
+        std::fs::write(&next, "third").expect("write");
+        std::fs::File::options()
+            .write(true)
+            .open(&next)
+            .and_then(|f| f.set_modified(old_time))
+            .expect("set mtime");
+        std::fs::rename(&next, &file).expect("rename");
+        assert_eq!(p.get_with_clock("token", later).as_deref(), Ok("third"));
+
+        std::fs::remove_file(&file).expect("remove");
+        assert!(matches!(p.get("token"), Err(Error::NotFound(_))));
+    }
+
+    #[test]
+    fn a_rotated_kubernetes_secret_is_read_from_its_new_file() {
+        let volume = kubernetes_volume();
+        let p = provider(volume.path());
+        assert_eq!(
+            p.get_with_clock("password", later).as_deref(),
+            Ok("s3cret\n")
+        );
+        assert_eq!(kept_names(&p), ["password"]);
+        // What the kubelet does: a new timestamped directory, then `..data`
+        // swapped to it by a rename.
+        let stamp = volume.path().join("..2026_11_29_08_00_00.000000002");
+        std::fs::create_dir(&stamp).expect("mkdir");
+        std::fs::write(stamp.join("username"), "admin").expect("write");
+        std::fs::write(stamp.join("password"), "r0tated").expect("write");
+        let swap = volume.path().join("..data_tmp");
+        symlink("..2026_11_29_08_00_00.000000002", &swap).expect("link");
+        std::fs::rename(&swap, volume.path().join("..data")).expect("swap");
+        assert_eq!(
+            p.get_with_clock("password", later).as_deref(),
+            Ok("r0tated")
+        );
+    }
+
+    #[test]
+    fn a_recently_changed_file_is_read_on_every_get() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("fresh"), "v1").expect("write");
+        let p = provider(dir.path());
+        assert_eq!(p.get("fresh").as_deref(), Ok("v1"));
+        assert!(kept_names(&p).is_empty(), "its times could repeat");
+        // Within the same tick, with the same length: still seen.
+        std::fs::write(dir.path().join("fresh"), "v2").expect("write");
+        assert_eq!(p.get("fresh").as_deref(), Ok("v2"));
+    }
+
+    #[test]
+    fn big_values_are_not_kept() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let big = "x".repeat(MAX_KEPT_VALUE + 1);
+        std::fs::write(dir.path().join("big"), &big).expect("write");
+        std::fs::write(dir.path().join("small"), "s").expect("write");
+        let p = provider(dir.path());
+        assert_eq!(p.get_with_clock("big", later).as_deref(), Ok(big.as_str()));
+        assert_eq!(p.get_with_clock("small", later).as_deref(), Ok("s"));
+        assert_eq!(kept_names(&p), ["small"]);
+        assert_eq!(p.kept().bytes, 1);
     }
 
     #[test]

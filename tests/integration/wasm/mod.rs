@@ -11,6 +11,7 @@ mod apps;
 mod apps_cli;
 mod cache;
 mod cli;
+mod dir_changes;
 mod etcd;
 mod etcd_server;
 mod hostile;
