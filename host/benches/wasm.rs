@@ -77,10 +77,16 @@ fn main() -> Result<()> {
         .build()?;
 
     if selected("dir") {
-        dir_get(&rt, &dir_wasm, &mount, &cache)?;
+        // The dir provider component against its own code compiled
+        // natively.
+        let native = NativeDir::new(&mount)?;
+        let setting = (dir_wasm.as_path(), mount.as_path(), cache.as_path());
+        warm_pair(&rt, "dir_get", "mounted:secret_042", setting, native)?;
     }
     if selected("bare") {
-        bare_get(&rt, &bare_wasm, &mount, &cache)?;
+        // A guest call that does no I/O against the same work natively.
+        let setting = (bare_wasm.as_path(), mount.as_path(), cache.as_path());
+        warm_pair(&rt, "bare_get", "mounted:ok", setting, Formatting)?;
     }
     if selected("load") {
         loads(&rt, &dir_wasm, &mount, work.path(), &cache)?;
@@ -96,33 +102,26 @@ fn main() -> Result<()> {
     Ok(())
 }
 
-/// Warm `get_raw` through the dir provider component against its code
-/// compiled natively.
-fn dir_get(rt: &Runtime, dir_wasm: &Path, mount: &Path, cache: &Path) -> Result<()> {
-    let wasm = manager(&config(dir_wasm, mount, Some(cache)))?;
+/// Warm `get_raw` of `key` through the component at `component` (serving
+/// `mount`) against the same through `native`; emits both and the
+/// difference as `{figure}_wasm_ns`, `{figure}_native_ns` and
+/// `{figure}_overhead_ns`.
+fn warm_pair(
+    rt: &Runtime,
+    figure: &str,
+    key: &str,
+    (component, mount, cache): (&Path, &Path, &Path),
+    native: impl SecretsProvider + 'static,
+) -> Result<()> {
+    let wasm = manager(&config(component, mount, Some(cache)))?;
     let native = SecretsManager::builder()
-        .backend("mounted", "", NativeDir::new(mount)?)
+        .backend("mounted", "", native)
         .build()?;
-    let wasm_ns = rt.block_on(warm_get(&wasm, "mounted:secret_042"))?;
-    let native_ns = rt.block_on(warm_get(&native, "mounted:secret_042"))?;
-    emit("dir_get_wasm_ns", wasm_ns);
-    emit("dir_get_native_ns", native_ns);
-    emit("dir_get_overhead_ns", wasm_ns - native_ns);
-    Ok(())
-}
-
-/// Warm `get_raw` of a guest call that does no I/O against the same work
-/// done natively.
-fn bare_get(rt: &Runtime, bare_wasm: &Path, mount: &Path, cache: &Path) -> Result<()> {
-    let bare = manager(&config(bare_wasm, mount, Some(cache)))?;
-    let bare_native = SecretsManager::builder()
-        .backend("mounted", "", Formatting)
-        .build()?;
-    let bare_ns = rt.block_on(warm_get(&bare, "mounted:ok"))?;
-    let bare_native_ns = rt.block_on(warm_get(&bare_native, "mounted:ok"))?;
-    emit("bare_get_wasm_ns", bare_ns);
-    emit("bare_get_native_ns", bare_native_ns);
-    emit("bare_get_overhead_ns", bare_ns - bare_native_ns);
+    let wasm_ns = rt.block_on(warm_get(&wasm, key))?;
+    let native_ns = rt.block_on(warm_get(&native, key))?;
+    emit(&format!("{figure}_wasm_ns"), wasm_ns);
+    emit(&format!("{figure}_native_ns"), native_ns);
+    emit(&format!("{figure}_overhead_ns"), wasm_ns - native_ns);
     Ok(())
 }
 
