@@ -275,7 +275,6 @@ impl DirProvider {
     }
 }
 
-/// Whether `name` can be a secret: a plain file name, not hidden.
 /// The bytes of the file at `path`, in as few calls as the platform allows
 /// (`std::fs::read` asks for the size first, which under WASI is several
 /// more system calls).
@@ -293,6 +292,7 @@ fn read_file(path: &Path) -> std::io::Result<Vec<u8>> {
     }
 }
 
+/// Whether `name` can be a secret: a plain file name, not hidden.
 fn is_secret_name(name: &str) -> bool {
     !name.is_empty() && !name.starts_with('.') && !name.contains(['/', '\\', '\0'])
 }

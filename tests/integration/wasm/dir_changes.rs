@@ -4,26 +4,15 @@
 
 use std::fs;
 use std::os::unix::fs::symlink;
-use std::path::Path;
 use std::time::Duration;
 
-use pp_secrets::{ConfigDocument, SecretsManager};
+use pp_secrets::SecretsManager;
 
-use super::{guest, serving_dir, shared_cache, wasm_backend};
+use super::{guest, manager, serving_dir, wasm_backend};
 use crate::support::block_on;
 
 /// Longer than the provider's settling time: a file this old is kept.
 const SETTLE: Duration = Duration::from_millis(2_200);
-
-fn dir_manager(component: &Path, mount: &Path) -> SecretsManager {
-    let yaml = format!(
-        "secrets:\n  enabled: true\n  cache_enabled: false\n  wasm_cache: {:?}\n  backends:\n{}",
-        shared_cache().display().to_string(),
-        wasm_backend("mounted", component, &serving_dir(mount)),
-    );
-    let doc = ConfigDocument::from_yaml_str(&yaml, "/").expect("config");
-    SecretsManager::from_config(&doc.secrets).expect("loads")
-}
 
 fn get(secrets: &SecretsManager, name: &str) -> String {
     let key = format!("mounted:{name}");
@@ -46,7 +35,10 @@ fn changed_files_are_read_again_through_the_component() {
     symlink("..data/rotated", root.join("rotated")).expect("link");
     std::thread::sleep(SETTLE);
 
-    let secrets = dir_manager(&component, root);
+    let secrets = manager(&format!(
+        "  backends:\n{}",
+        wasm_backend("mounted", &component, &serving_dir(root))
+    ));
     for _ in 0..2 {
         assert_eq!(get(&secrets, "plain"), "plain-one");
         assert_eq!(get(&secrets, "rotated"), "rotated-one");
