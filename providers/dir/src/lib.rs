@@ -40,7 +40,7 @@ use std::time::SystemTime;
 use pp_secrets_guest::{Config, Error, Pattern, Provider};
 use zeroize::Zeroize;
 
-use status::{Kind, Stamp, Status, lstat};
+use status::{Kind, Stamp, Status, lstat, lstat_in};
 
 /// How many symlinks one lookup may follow.
 const MAX_LINKS: usize = 32;
@@ -62,9 +62,9 @@ struct Kept {
     bytes: usize,
 }
 
-/// A value as read from the file at `path` when it had `stamp`.
+/// A value as read from the file at `place` when it had `stamp`.
 struct KeptValue {
-    path: PathBuf,
+    place: Place,
     stamp: Stamp,
     value: String,
 }
@@ -76,23 +76,23 @@ impl Drop for KeptValue {
 }
 
 impl Kept {
-    /// The value kept for `name`, if it was read from `path` with `stamp`.
-    fn get(&self, name: &str, path: &Path, stamp: &Stamp) -> Option<String> {
+    /// The value kept for `name`, if it was read from `place` with `stamp`.
+    fn get(&self, name: &str, place: &Place, stamp: &Stamp) -> Option<String> {
         self.values
             .get(name)
-            .filter(|kept| kept.stamp == *stamp && kept.path == path)
+            .filter(|kept| kept.stamp == *stamp && kept.place == *place)
             .map(|kept| kept.value.clone())
     }
 
-    /// Keeps `value`, read from `path` with `stamp`, when it fits.
-    fn keep(&mut self, name: &str, path: PathBuf, stamp: Stamp, value: &str) {
+    /// Keeps `value`, read from `place` with `stamp`, when it fits.
+    fn keep(&mut self, name: &str, place: Place, stamp: Stamp, value: &str) {
         self.forget(name);
         if value.len() > MAX_KEPT_VALUE || self.bytes + value.len() > MAX_KEPT_TOTAL {
             return;
         }
         self.bytes += value.len();
         let kept = KeptValue {
-            path,
+            place,
             stamp,
             value: value.to_owned(),
         };
@@ -166,7 +166,7 @@ impl DirProvider {
         if !is_secret_name(name) {
             return Err(Error::not_found(name));
         }
-        let (path, status) = self.resolve(name)?;
+        let (place, status) = self.resolve(name)?;
         // Only regular files: opening a FIFO or a device could block.
         let stamp = match status {
             Ok(Status {
@@ -179,17 +179,17 @@ impl DirProvider {
             }
             Err(e) => return Err(Error::backend(format!("cannot read secret {name}: {e}"))),
         };
-        if let Some(value) = self.kept().get(name, &path, &stamp) {
+        if let Some(value) = self.kept().get(name, &place, &stamp) {
             return Ok(value);
         }
         let now = clock();
-        let bytes = read_file(&path)
+        let bytes = read_file(&place.path(&self.dir, name))
             .map_err(|e| Error::backend(format!("cannot read secret {name}: {e}")))?;
         let value = String::from_utf8(bytes)
             .map_err(|_| Error::backend(format!("secret {name} is not valid UTF-8")))?;
         let mut kept = self.kept();
         if stamp.settled(now) {
-            kept.keep(name, path, stamp, &value);
+            kept.keep(name, place, stamp, &value);
         } else {
             kept.forget(name);
         }
@@ -200,18 +200,26 @@ impl DirProvider {
         self.kept.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The real path of `name`, following symlinks one path component at a
-    /// time; an error if any link leads outside the directory.
+    /// Where the file of `name` is, following symlinks one path component
+    /// at a time; an error if any link leads outside the directory.
     ///
     /// Also gives the status of the path it resolved to (without a second
     /// look-up: the last component was examined while resolving).
-    fn resolve(&self, name: &str) -> Result<(PathBuf, std::io::Result<Status>), Error> {
+    fn resolve(&self, name: &str) -> Result<(Place, std::io::Result<Status>), Error> {
         let outside = || {
             Error::backend(format!(
                 "secret {name} links outside {}",
                 self.dir.display()
             ))
         };
+        // The usual case: a secret's name is one plain component, and the
+        // file is no link. One look settles it.
+        if is_secret_name(name) {
+            match lstat_in(&self.dir, name) {
+                Ok(status) if status.kind == Kind::Link => {}
+                other => return Ok((Place::Entry, other)),
+            }
+        }
         let mut resolved = self.dir.clone();
         let mut last: Option<std::io::Result<Status>> = None;
         let mut pending: Vec<PathBuf> = vec![PathBuf::from(name)];
@@ -271,7 +279,27 @@ impl DirProvider {
         }
         // Ended on `.` or `..`: every component is resolved already.
         let status = last.unwrap_or_else(|| lstat(&resolved));
-        Ok((resolved, status))
+        Ok((Place::Linked(resolved), status))
+    }
+}
+
+/// Where the file of a secret is.
+#[derive(Debug, PartialEq, Eq)]
+enum Place {
+    /// The directory's own entry of that name, no link on the way: the
+    /// common case, told apart without building a path.
+    Entry,
+    /// The path reached by following links (inside the directory).
+    Linked(PathBuf),
+}
+
+impl Place {
+    /// The path of the file of `name` in `dir`.
+    fn path(&self, dir: &Path, name: &str) -> PathBuf {
+        match self {
+            Place::Entry => dir.join(name),
+            Place::Linked(path) => path.clone(),
+        }
     }
 }
 

@@ -124,8 +124,26 @@ pub(crate) fn lstat(path: &Path) -> io::Result<Status> {
     wasi::lstat(path)
 }
 
+/// The status of the entry `name` (one plain path component) of the
+/// directory `dir` (absolute), without following a link: the same as
+/// [`lstat`] of `dir/name`, for the one look most gets make.
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn lstat_in(dir: &Path, name: &str) -> io::Result<Status> {
+    lstat(&dir.join(name))
+}
+
+/// The status of the entry `name` (one plain path component) of the
+/// directory `dir` (absolute), without following a link: the same as
+/// [`lstat`] of `dir/name`, for the one look most gets make. Where `dir`
+/// sits among the granted directories is worked out once, not per look.
+#[cfg(target_arch = "wasm32")]
+pub(crate) fn lstat_in(dir: &Path, name: &str) -> io::Result<Status> {
+    wasi::lstat_in(dir, name)
+}
+
 #[cfg(target_arch = "wasm32")]
 mod wasi {
+    use std::cell::RefCell;
     use std::io;
     use std::path::{Path, PathBuf};
 
@@ -142,41 +160,97 @@ mod wasi {
             .collect();
     }
 
+    /// Where a directory the provider reads sits among the grants.
+    struct Base {
+        /// The directory, as the provider names it.
+        dir: PathBuf,
+        /// Its granted directory: an index into `GRANTED`.
+        granted: usize,
+        /// Its path inside that granted directory (`""` for the same).
+        inside: String,
+    }
+
+    thread_local! {
+        /// The last directory [`lstat_in`] looked in.
+        static BASE: RefCell<Option<Base>> = const { RefCell::new(None) };
+    }
+
     pub(super) fn lstat(path: &Path) -> io::Result<Status> {
         GRANTED.with(|granted| {
-            // The innermost granted directory holding `path`.
-            let (dir, relative) = granted
-                .iter()
-                .filter_map(|(root, dir)| path.strip_prefix(root).ok().map(|rest| (dir, rest)))
-                .min_by_key(|(_, rest)| rest.components().count())
-                .ok_or_else(|| {
-                    io::Error::new(
-                        io::ErrorKind::PermissionDenied,
-                        "not inside a granted directory",
-                    )
-                })?;
-            let relative = match relative.to_str() {
-                Some("") => ".",
-                Some(relative) => relative,
-                None => return Err(io::Error::new(io::ErrorKind::InvalidInput, "not UTF-8")),
-            };
-            let stat = dir
-                .stat_at(PathFlags::empty(), relative)
-                .map_err(io_error)?;
-            let kind = match stat.type_ {
-                DescriptorType::RegularFile => Kind::File,
-                DescriptorType::SymbolicLink => Kind::Link,
-                DescriptorType::Directory => Kind::Dir,
-                _ => Kind::Other,
-            };
-            Ok(Status {
-                kind,
-                stamp: Stamp {
-                    len: stat.size,
-                    modified: stat.data_modification_timestamp.map(time),
-                    changed: stat.status_change_timestamp.map(time),
-                },
+            let (index, relative) = innermost_grant(granted, path)?;
+            stat(&granted[index].1, relative.unwrap_or("."))
+        })
+    }
+
+    pub(super) fn lstat_in(dir: &Path, name: &str) -> io::Result<Status> {
+        GRANTED.with(|granted| {
+            BASE.with(|base| {
+                let mut base = base.borrow_mut();
+                let known = base.as_ref().is_some_and(|b| b.dir == dir);
+                if !known {
+                    let (granted, inside) = innermost_grant(granted, dir)?;
+                    *base = Some(Base {
+                        dir: dir.to_path_buf(),
+                        granted,
+                        inside: inside.unwrap_or("").to_owned(),
+                    });
+                }
+                let Some(base) = base.as_ref() else {
+                    return Err(io::Error::other("no directory"));
+                };
+                let descriptor = &granted[base.granted].1;
+                if base.inside.is_empty() {
+                    stat(descriptor, name)
+                } else {
+                    stat(descriptor, &format!("{}/{name}", base.inside))
+                }
             })
+        })
+    }
+
+    /// The innermost granted directory holding `path` (its index in
+    /// `granted`), and the path inside it (`None` for itself).
+    fn innermost_grant<'p>(
+        granted: &[(PathBuf, Descriptor)],
+        path: &'p Path,
+    ) -> io::Result<(usize, Option<&'p str>)> {
+        let (index, relative) = granted
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (root, _))| path.strip_prefix(root).ok().map(|rest| (i, rest)))
+            .min_by_key(|(_, rest)| rest.components().count())
+            .ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::PermissionDenied,
+                    "not inside a granted directory",
+                )
+            })?;
+        match relative.to_str() {
+            Some("") => Ok((index, None)),
+            Some(relative) => Ok((index, Some(relative))),
+            None => Err(io::Error::new(io::ErrorKind::InvalidInput, "not UTF-8")),
+        }
+    }
+
+    /// The status of `relative` in `dir`, without following a link at its
+    /// end.
+    fn stat(dir: &Descriptor, relative: &str) -> io::Result<Status> {
+        let stat = dir
+            .stat_at(PathFlags::empty(), relative)
+            .map_err(io_error)?;
+        let kind = match stat.type_ {
+            DescriptorType::RegularFile => Kind::File,
+            DescriptorType::SymbolicLink => Kind::Link,
+            DescriptorType::Directory => Kind::Dir,
+            _ => Kind::Other,
+        };
+        Ok(Status {
+            kind,
+            stamp: Stamp {
+                len: stat.size,
+                modified: stat.data_modification_timestamp.map(time),
+                changed: stat.status_change_timestamp.map(time),
+            },
         })
     }
 
