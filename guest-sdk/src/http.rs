@@ -172,8 +172,8 @@ mod wasi_client {
 
     use wasip2::http::outgoing_handler;
     use wasip2::http::types::{
-        ErrorCode, Fields, Method as WasiMethod, OutgoingBody, OutgoingRequest, RequestOptions,
-        Scheme,
+        ErrorCode, Fields, IncomingResponse, Method as WasiMethod, OutgoingBody, OutgoingRequest,
+        RequestOptions, Scheme,
     };
 
     use super::{MAX_RESPONSE_BYTES, Method, Request, Response};
@@ -226,10 +226,14 @@ mod wasi_client {
         };
         sent.map_err(|what| failed(&what))?;
         let status = response.status();
+        let expected = content_length(&response);
         let incoming = response
             .consume()
             .map_err(|()| failed("no response body"))?;
+        // Room for the body as announced (up to a point: the server may
+        // lie), so that reading it does not copy it again as it grows.
         let mut body = Vec::new();
+        let _ = body.try_reserve(expected.min(PRESIZE_LIMIT));
         {
             let stream = incoming.stream().map_err(|()| failed("no response body"))?;
             let limit = u64::try_from(MAX_RESPONSE_BYTES).unwrap_or(u64::MAX) + 1;
@@ -242,6 +246,21 @@ mod wasi_client {
             return Err(failed("the response is too large"));
         }
         Ok(Response { status, body })
+    }
+
+    /// At most this much room is made for a body before it is read.
+    const PRESIZE_LIMIT: usize = 1 << 20;
+
+    /// The response's `content-length`, or 0 when it has none (or a
+    /// malformed one).
+    fn content_length(response: &IncomingResponse) -> usize {
+        response
+            .headers()
+            .get("content-length")
+            .first()
+            .and_then(|value| std::str::from_utf8(value).ok())
+            .and_then(|value| value.trim().parse().ok())
+            .unwrap_or(0)
     }
 
     /// Writes and finishes a request body.
