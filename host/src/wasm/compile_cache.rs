@@ -208,35 +208,66 @@ impl Hasher for HashInto<'_> {
 /// checksum does not match.
 ///
 /// An entry is the artifact followed by a trailer, [`MAGIC`] and the
-/// artifact's BLAKE3 hash. The artifact stays where it is: wasmtime maps
-/// the file and runs its code in place, which makes a warm load a few
-/// page mappings instead of megabytes copied.
+/// artifact's BLAKE3 hash. The artifact stays where it is: the checksum is
+/// taken from a mapping of the file (megabytes, not copied), and wasmtime
+/// then maps the same file and runs its code in place.
 fn checked_entry(entry: &Path) -> Result<Option<fs::File>, String> {
-    let mut file = match fs::File::open(entry) {
+    let file = match fs::File::open(entry) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e.to_string()),
     };
-    let len = file.metadata().map_err(|e| e.to_string())?.len();
-    let trailer = (MAGIC.len() + HASH_LEN) as u64;
-    let Some(artifact_len) = len.checked_sub(trailer) else {
+    let bytes = map_entry(&file).map_err(|e| e.to_string())?;
+    let Some(artifact_len) = bytes.len().checked_sub(MAGIC.len() + HASH_LEN) else {
         return Err("not a pp-secrets cache entry".into());
     };
-    let mut hasher = blake3::Hasher::new();
-    let hashed =
-        hash_stream(&mut (&mut file).take(artifact_len), &mut hasher).map_err(|e| e.to_string())?;
-    if hashed != artifact_len {
-        return Err("the entry changed while it was read".into());
-    }
-    let mut stored = [0u8; MAGIC.len() + HASH_LEN];
-    file.read_exact(&mut stored).map_err(|e| e.to_string())?;
-    if &stored[..MAGIC.len()] != MAGIC {
+    let (artifact, trailer) = bytes.split_at(artifact_len);
+    let (magic, stored) = trailer.split_at(MAGIC.len());
+    if magic != MAGIC {
         return Err("not a pp-secrets cache entry".into());
     }
-    if hasher.finalize().as_bytes() != &stored[MAGIC.len()..] {
+    let mut hasher = blake3::Hasher::new();
+    // Large updates: BLAKE3 hashes many 1 KiB chunks at once with SIMD.
+    hasher.update(artifact);
+    if hasher.finalize().as_bytes() != stored {
         return Err("checksum mismatch".into());
     }
+    drop(bytes);
     Ok(Some(file))
+}
+
+/// The bytes of the cache entry `file`, mapped read-only (an empty file
+/// cannot be mapped: it is no entry either, and reads as empty).
+#[allow(unsafe_code)]
+fn map_entry(file: &fs::File) -> std::io::Result<EntryBytes> {
+    if file.metadata()?.len() == 0 {
+        return Ok(EntryBytes::Empty);
+    }
+    // SAFETY: the mapping is only read, and only while `checked_entry`
+    // runs. Entries are written whole to a temporary file and renamed into
+    // place, never changed in place, so the file does not change under the
+    // mapping; a process that can write the cache directory is outside
+    // what the cache defends against (the README says so), as it is for
+    // `Component::deserialize_file`, which maps the same file after this.
+    let map = unsafe { memmap2::MmapOptions::new().populate().map(file)? };
+    Ok(EntryBytes::Mapped(map))
+}
+
+/// What [`map_entry`] gives.
+enum EntryBytes {
+    Empty,
+    Mapped(memmap2::Mmap),
+}
+
+impl std::ops::Deref for EntryBytes {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            EntryBytes::Empty => &[],
+            EntryBytes::Mapped(map) => map,
+        }
+    }
 }
 
 /// Writes `artifact` to `entry` atomically (a temporary file renamed into
