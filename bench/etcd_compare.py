@@ -7,7 +7,9 @@ whole processes in one run, interleaved round by round:
 - `pp-secrets load` with one declaration `etcd:bench/*`, served by the etcd
   provider component (warm compile cache);
 - `etcdctl get --prefix bench/` (Debian's etcd-client), printing the same
-  keys and values.
+  keys and values;
+- when curl is installed, the same range request through etcd's JSON
+  gateway by `curl`: what the gateway alone costs, for reference.
 
 Prints a Markdown table with best and median times and their ratio.
 """
@@ -102,10 +104,18 @@ def main() -> None:
             lines = subprocess.run(get, check=True, capture_output=True, text=True,
                                    env=env).stdout.count("\n")
             assert lines == 2 * KEYS, lines
-            ours, theirs = [], []
+            # The JSON gateway's own time for the same range, as a whole
+            # process too (curl), when curl is there.
+            curl = shutil.which("curl")
+            gateway = [curl, "-s", "-o", "/dev/null", "-X", "POST",
+                       f"{endpoint}/v3/kv/range", "-d",
+                       json.dumps({"key": b64("bench/"), "range_end": b64("bench0")})]
+            ours, theirs, alone = [], [], []
             for _ in range(RUNS):
                 ours.append(timed(load))
                 theirs.append(timed(get, env))
+                if curl:
+                    alone.append(timed(gateway))
         finally:
             etcd.terminate()
             etcd.wait()
@@ -118,6 +128,11 @@ def main() -> None:
           f"| {min(ours):.1f} ms | {statistics.median(ours):.1f} ms |")
     print(f"| `etcdctl get --prefix` | {min(theirs):.1f} ms | {statistics.median(theirs):.1f} ms |")
     print(f"| ratio (target <= 1.5) | {ratio_best:.2f} | {ratio_median:.2f} |")
+    if alone:
+        print(f"| the same range through the JSON gateway alone (`curl`) "
+              f"| {min(alone):.1f} ms | {statistics.median(alone):.1f} ms |")
+        print(f"| gateway alone / etcdctl | {min(alone) / min(theirs):.2f} "
+              f"| {statistics.median(alone) / statistics.median(theirs):.2f} |")
 
 
 if __name__ == "__main__":

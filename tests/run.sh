@@ -32,7 +32,9 @@ if ! command -v etcd > /dev/null || ! command -v etcdctl > /dev/null; then
     echo "cannot install etcd-server here (needs root and apt-get): the etcd tests will skip"
   fi
 fi
-command -v etcd > /dev/null && etcd --version | head -1
+# sed, not head: head may exit before etcd has written everything, and
+# with pipefail the SIGPIPE etcd then gets would fail the run.
+command -v etcd > /dev/null && etcd --version | sed -n 1p
 
 echo "== wasm32-wasip2 target and the guest components"
 rustup target add wasm32-wasip2
