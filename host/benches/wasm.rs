@@ -224,30 +224,29 @@ fn manager(yaml: &str) -> Result<SecretsManager> {
 async fn warm_gets(a: &SecretsManager, b: &SecretsManager, key: &str) -> Result<(f64, f64)> {
     a.get_raw(key).await.context("warm-up")?;
     b.get_raw(key).await.context("warm-up")?;
+    let sequential = std::env::var_os("PP_BENCH_SEQ").is_some();
     let (mut best_a, mut best_b) = (f64::MAX, f64::MAX);
-    if std::env::var_os("PP_BENCH_SEQ").is_some() {
-        for _ in 0..rounds() {
-            best_a = best_a.min(get_round(a, key).await?);
+    for _ in 0..rounds() {
+        best_a = best_a.min(get_round(a, key).await?);
+        if !sequential {
+            best_b = best_b.min(get_round(b, key).await?);
         }
+    }
+    if sequential {
         for _ in 0..rounds() {
             best_b = best_b.min(get_round(b, key).await?);
         }
-        return Ok((best_a, best_b));
-    }
-    for _ in 0..rounds() {
-        best_a = best_a.min(get_round(a, key).await?);
-        best_b = best_b.min(get_round(b, key).await?);
     }
     Ok((best_a, best_b))
 }
 
 /// Nanoseconds per `get_raw` of `key` over one round.
 async fn get_round(manager: &SecretsManager, key: &str) -> Result<f64> {
-    let started = Instant::now();
-    for _ in 0..CALLS {
+    round(|| async {
         black_box(manager.get_raw(black_box(key)).await?);
-    }
-    Ok(started.elapsed().as_nanos() as f64 / CALLS as f64)
+        Ok(())
+    })
+    .await
 }
 
 /// Best nanoseconds per call of `call` over the rounds.
@@ -258,13 +257,22 @@ where
 {
     let mut best = f64::MAX;
     for _ in 0..rounds() {
-        let started = Instant::now();
-        for _ in 0..CALLS {
-            call().await?;
-        }
-        best = best.min(started.elapsed().as_nanos() as f64 / CALLS as f64);
+        best = best.min(round(&mut call).await?);
     }
     Ok(best)
+}
+
+/// Nanoseconds per call of `call` over one round of [`CALLS`] calls.
+async fn round<F, Fut>(mut call: F) -> Result<f64>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<()>>,
+{
+    let started = Instant::now();
+    for _ in 0..CALLS {
+        call().await?;
+    }
+    Ok(started.elapsed().as_nanos() as f64 / CALLS as f64)
 }
 
 fn time(f: impl FnOnce() -> Result<()>) -> Result<Duration> {

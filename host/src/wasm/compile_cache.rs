@@ -226,10 +226,7 @@ fn checked_entry(entry: &Path) -> Result<Option<fs::File>, String> {
     if magic != MAGIC {
         return Err("not a pp-secrets cache entry".into());
     }
-    let mut hasher = blake3::Hasher::new();
-    // Large updates: BLAKE3 hashes many 1 KiB chunks at once with SIMD.
-    hasher.update(artifact);
-    if hasher.finalize().as_bytes() != stored {
+    if blake3::hash(artifact).as_bytes() != stored {
         return Err("checksum mismatch".into());
     }
     drop(bytes);
@@ -237,37 +234,16 @@ fn checked_entry(entry: &Path) -> Result<Option<fs::File>, String> {
 }
 
 /// The bytes of the cache entry `file`, mapped read-only (an empty file
-/// cannot be mapped: it is no entry either, and reads as empty).
+/// maps to no bytes).
 #[allow(unsafe_code)]
-fn map_entry(file: &fs::File) -> std::io::Result<EntryBytes> {
-    if file.metadata()?.len() == 0 {
-        return Ok(EntryBytes::Empty);
-    }
+fn map_entry(file: &fs::File) -> std::io::Result<memmap2::Mmap> {
     // SAFETY: the mapping is only read, and only while `checked_entry`
     // runs. Entries are written whole to a temporary file and renamed into
     // place, never changed in place, so the file does not change under the
     // mapping; a process that can write the cache directory is outside
     // what the cache defends against (the README says so), as it is for
     // `Component::deserialize_file`, which maps the same file after this.
-    let map = unsafe { memmap2::MmapOptions::new().populate().map(file)? };
-    Ok(EntryBytes::Mapped(map))
-}
-
-/// What [`map_entry`] gives.
-enum EntryBytes {
-    Empty,
-    Mapped(memmap2::Mmap),
-}
-
-impl std::ops::Deref for EntryBytes {
-    type Target = [u8];
-
-    fn deref(&self) -> &[u8] {
-        match self {
-            EntryBytes::Empty => &[],
-            EntryBytes::Mapped(map) => map,
-        }
-    }
+    unsafe { memmap2::MmapOptions::new().populate().map(file) }
 }
 
 /// Writes `artifact` to `entry` atomically (a temporary file renamed into
@@ -348,6 +324,8 @@ mod tests {
             assert!(check(&entry).is_err(), "byte {at} flipped");
         }
         fs::write(&entry, b"garbage").expect("write");
+        assert_eq!(check(&entry), Err("not a pp-secrets cache entry".into()));
+        fs::write(&entry, b"").expect("write");
         assert_eq!(check(&entry), Err("not a pp-secrets cache entry".into()));
         assert_eq!(check(&dir.path().join("none")), Ok(None));
     }

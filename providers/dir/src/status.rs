@@ -184,19 +184,18 @@ mod wasi {
 
     pub(super) fn lstat_in(dir: &Path, name: &str) -> io::Result<Status> {
         GRANTED.with(|granted| {
-            BASE.with(|base| {
-                let mut base = base.borrow_mut();
-                let known = base.as_ref().is_some_and(|b| b.dir == dir);
-                if !known {
-                    let (granted, inside) = innermost_grant(granted, dir)?;
-                    *base = Some(Base {
-                        dir: dir.to_path_buf(),
-                        granted,
-                        inside: inside.unwrap_or("").to_owned(),
-                    });
-                }
-                let Some(base) = base.as_ref() else {
-                    return Err(io::Error::other("no directory"));
+            BASE.with(|slot| {
+                let mut slot = slot.borrow_mut();
+                let base = match slot.take() {
+                    Some(base) if base.dir == dir => slot.insert(base),
+                    _ => {
+                        let (granted, inside) = innermost_grant(granted, dir)?;
+                        slot.insert(Base {
+                            dir: dir.to_path_buf(),
+                            granted,
+                            inside: inside.unwrap_or("").to_owned(),
+                        })
+                    }
                 };
                 let descriptor = &granted[base.granted].1;
                 if base.inside.is_empty() {
