@@ -12,9 +12,18 @@
 //! | `[abc]`   | one character of the set; ranges like `a-z` work     |
 //! | `[!abc]`  | one character not in the set                         |
 //!
-//! Everything else is literal: `{a,b}`, `\`, and an unclosed `[` match
-//! themselves. A pattern without any of `*`, `?`, `[` is an *exact name*
-//! and is compared as a string, without building a matcher.
+//! `[^abc]` negates like `[!abc]`. Everything else is literal: `{a,b}`,
+//! `\`, and an unclosed `[` match themselves. In a class, a `]` right after
+//! the opening (or after the `!`) and a `-` first or last are members. A range
+//! written backwards (`[z-a]`) is refused. Matching goes by characters, not
+//! bytes: `?` takes `é` whole.
+//!
+//! A pattern without any of `*`, `?`, `[` is an *exact name* and is
+//! compared as a string; `*` and `literal*` are compared as strings too.
+//! Other patterns are compiled to a small token matcher (no regex engine:
+//! guest components that match patterns stay small). For ASCII it agrees
+//! with `globset` given the same dialect, which a test checks exhaustively
+//! over short patterns.
 //!
 //! ```
 //! use pp_secrets_pattern::Pattern;
@@ -30,7 +39,11 @@
 
 use std::fmt;
 
-use globset::{GlobBuilder, GlobMatcher};
+mod glob;
+#[cfg(test)]
+mod globset_agreement;
+
+use glob::Glob;
 
 /// The characters that make a pattern a glob instead of an exact name.
 const WILDCARDS: [char; 3] = ['*', '?', '['];
@@ -53,13 +66,13 @@ enum Matcher {
     /// `literal*`: names starting with the literal.
     StartsWith(String),
     /// Anything else.
-    Glob(GlobMatcher),
+    Glob(Glob),
 }
 
 /// A pattern that could not be compiled.
 ///
-/// With the translation this crate does, globset accepts every pattern it is
-/// given; the error exists so that a future matcher change cannot panic.
+/// The one pattern refused is a class with a range written backwards
+/// (`[z-a]`): it could match nothing, so it is surely a typo.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PatternError {
     /// The pattern as written.
@@ -84,18 +97,10 @@ impl Pattern {
         } else if let Some(simple) = simple_shape(pattern) {
             simple
         } else {
-            let translated = to_globset_syntax(pattern);
-            let glob = GlobBuilder::new(&translated)
-                .literal_separator(false)
-                .case_insensitive(false)
-                .backslash_escape(false)
-                .allow_unclosed_class(true)
-                .build()
-                .map_err(|e| PatternError {
-                    pattern: pattern.to_owned(),
-                    reason: e.kind().to_string(),
-                })?;
-            Matcher::Glob(glob.compile_matcher())
+            Matcher::Glob(Glob::new(pattern).map_err(|reason| PatternError {
+                pattern: pattern.to_owned(),
+                reason,
+            })?)
         };
         Ok(Self {
             source: pattern.to_owned(),
@@ -118,7 +123,7 @@ impl Pattern {
             Matcher::Exact => self.source == name,
             Matcher::All => true,
             Matcher::StartsWith(prefix) => name.starts_with(prefix.as_str()),
-            Matcher::Glob(m) => m.is_match(name),
+            Matcher::Glob(glob) => glob.matches(name),
         }
     }
 
@@ -208,56 +213,6 @@ pub fn escape(text: &str) -> String {
         }
     }
     out
-}
-
-/// Rewrites an fnmatch-style pattern in globset's syntax: characters that
-/// globset treats specially but fnmatch does not (`{`, `}`) are put in a
-/// one-character class, runs of `*` become one `*` (globset gives `**`
-/// directory semantics), and bracket classes are copied through.
-fn to_globset_syntax(pattern: &str) -> String {
-    let chars: Vec<char> = pattern.chars().collect();
-    let mut out = String::with_capacity(pattern.len() + 8);
-    let mut i = 0;
-    while i < chars.len() {
-        match chars[i] {
-            '*' => {
-                out.push('*');
-                while i + 1 < chars.len() && chars[i + 1] == '*' {
-                    i += 1;
-                }
-            }
-            '?' => out.push('?'),
-            '[' => match class_end(&chars, i) {
-                Some(end) => {
-                    out.extend(&chars[i..=end]);
-                    i = end;
-                }
-                None => out.push_str("[[]"),
-            },
-            c @ ('{' | '}' | ']') => {
-                out.push('[');
-                out.push(c);
-                out.push(']');
-            }
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    out
-}
-
-/// Index of the `]` that closes the class opened at `start`, following
-/// fnmatch: an optional `!` and then a `]` right after the opening are part
-/// of the set, not its end.
-fn class_end(chars: &[char], start: usize) -> Option<usize> {
-    let mut j = start + 1;
-    if chars.get(j) == Some(&'!') {
-        j += 1;
-    }
-    if chars.get(j) == Some(&']') {
-        j += 1;
-    }
-    (j..chars.len()).find(|&k| chars[k] == ']')
 }
 
 #[cfg(test)]
@@ -367,16 +322,11 @@ mod tests {
                 !matches!(fast.matcher, Matcher::Glob(_)),
                 "{pattern} takes a fast path"
             );
-            let glob = GlobBuilder::new(&to_globset_syntax(pattern))
-                .literal_separator(false)
-                .backslash_escape(false)
-                .build()
-                .expect("compiles")
-                .compile_matcher();
+            let glob = Glob::new(pattern).expect("compiles");
             for name in names {
                 assert_eq!(
                     fast.matches(name),
-                    glob.is_match(name),
+                    glob.matches(name),
                     "{pattern} vs {name:?}"
                 );
             }
