@@ -9,11 +9,13 @@
 //! is thrown away, so the next call starts from a fresh `setup`. At most
 //! `limits.instances` calls run at once; others wait their turn.
 
+use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use tokio::sync::Semaphore;
+use wasmtime::component::{Component, Linker};
 use wasmtime::{Engine, Store};
 use zeroize::Zeroize;
 
@@ -26,7 +28,7 @@ use crate::wasm::compile_cache::{CompileCache, load_problem};
 use crate::wasm::engine::{deadline_ticks, shared_engine};
 use crate::wasm::guest_text::{name_problem, shown, value_problem};
 use crate::wasm::guest_trap::{Stop, stop_cause};
-use crate::wasm::sandbox::{GuestState, GuestStdio, shared_linker};
+use crate::wasm::sandbox::{GuestState, GuestStdio, shared_linker, shared_linker_built};
 
 /// A secrets provider running as a sandboxed Wasm component.
 pub struct WasmProvider {
@@ -79,9 +81,10 @@ impl WasmProvider {
         };
         let started = Instant::now();
         let engine = shared_engine().map_err(failed)?.clone();
-        let component = cache.load_file(&engine, &settings.path, failed)?;
+        let (component, linker) = load_and_link(&engine, cache, &settings.path, failed);
+        let component = component?;
         let compiled = started.elapsed();
-        let linker = shared_linker(&engine).map_err(failed)?;
+        let linker = linker.map_err(failed)?;
         let pre = linker
             .instantiate_pre(&component)
             .map_err(|e| {
@@ -274,6 +277,39 @@ fn checked_value(value: String) -> std::result::Result<SecretText, ProviderError
             "the provider returned {problem}"
         ))),
     }
+}
+
+/// The component at `path` (from `cache`, or compiled) and the shared
+/// linker. The first load in a process also builds the linker, which does
+/// not depend on the component: on a second thread, while the component is
+/// read, checked and mapped, so a command's first load waits for the
+/// slower of the two instead of both.
+fn load_and_link(
+    engine: &Engine,
+    cache: &CompileCache,
+    path: &Path,
+    failed: impl Fn(String) -> Error,
+) -> (
+    Result<Component>,
+    std::result::Result<&'static Linker<GuestState>, String>,
+) {
+    if shared_linker_built() {
+        return (cache.load_file(engine, path, failed), shared_linker(engine));
+    }
+    std::thread::scope(|scope| {
+        let linking = std::thread::Builder::new()
+            .name("pp-secrets-link".into())
+            .spawn_scoped(scope, || shared_linker(engine));
+        let component = cache.load_file(engine, path, failed);
+        let linker = match linking {
+            Ok(handle) => handle
+                .join()
+                .unwrap_or_else(|_| Err("building the Wasm linker panicked".into())),
+            // No second thread to be had: build it here.
+            Err(_) => shared_linker(engine),
+        };
+        (component, linker)
+    })
 }
 
 /// A name from the guest, refused when malformed or outside `pattern`.

@@ -52,11 +52,13 @@ pub(crate) enum GuestStdio {
     },
 }
 
+/// The process's provider linker, once built.
+static LINKER: OnceLock<Result<Linker<GuestState>, String>> = OnceLock::new();
+
 /// The imports every provider is linked against: WASI and wasi:http, whose
 /// every call consults the instance's [`WasiCtx`] and [`HttpGrants`] (and
 /// so its grants). Built once per process, for the shared engine.
 pub(crate) fn shared_linker(engine: &Engine) -> Result<&'static Linker<GuestState>, String> {
-    static LINKER: OnceLock<Result<Linker<GuestState>, String>> = OnceLock::new();
     LINKER
         .get_or_init(|| {
             let mut linker = Linker::new(engine);
@@ -65,6 +67,11 @@ pub(crate) fn shared_linker(engine: &Engine) -> Result<&'static Linker<GuestStat
         })
         .as_ref()
         .map_err(Clone::clone)
+}
+
+/// Whether [`shared_linker`] has been built (or has failed) already.
+pub(crate) fn shared_linker_built() -> bool {
+    LINKER.get().is_some()
 }
 
 /// Adds WASI and wasi:http to `linker`, for a store whose data is a guest.
