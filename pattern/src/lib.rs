@@ -56,7 +56,7 @@ pub struct Pattern {
 }
 
 /// How a pattern is matched. The common shapes of `load` declarations
-/// (`*`, `db_*`) get a string comparison instead of a regex.
+/// (`*`, `db_*`) get a string comparison instead of the general matcher.
 #[derive(Clone)]
 enum Matcher {
     /// No wildcard: the whole name must equal the pattern.
@@ -186,7 +186,7 @@ pub fn is_glob(pattern: &str) -> bool {
     pattern.contains(WILDCARDS)
 }
 
-/// `*` and `literal*` (the literal free of wildcards), which need no regex.
+/// `*` and `literal*` (the literal free of wildcards), which need no matcher.
 fn simple_shape(pattern: &str) -> Option<Matcher> {
     let literal = pattern.trim_end_matches('*');
     if literal.len() == pattern.len() || is_glob(literal) {
