@@ -131,9 +131,9 @@ pub(crate) fn class_end(chars: &[char], start: usize) -> Option<usize> {
 }
 
 /// The class whose text between the brackets is `body`: `!` or `^` first
-/// negates;
-/// `a-z` is a range; a `-` first or last, and a `]` first, are themselves.
-/// A `-` right after a range extends it (`[a-c-e]` is `a` to `e`).
+/// negates; `a-z` is a range; a `-` first or last, and a `]` first, are
+/// themselves. A `-` right after a range extends it (`[a-c-e]` is `a` to
+/// `e`).
 fn class(body: &[char]) -> Result<Token, String> {
     let (negated, body) = match body.split_first() {
         Some(('!' | '^', rest)) => (true, rest),
