@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 echo "== toolchain"
 cargo --version
 rustc --version
+# The build takes a few GB; if a run dies of a full disk, this says how
+# much there was.
+df -h . | sed -n 2p | awk '{print "disk free: " $4 " of " $2}'
 
 echo "== moto (a local AWS Secrets Manager for the aws backend's tests)"
 # Installed into a project-local virtual environment. The tests start and
@@ -63,3 +66,7 @@ cargo clippy -p pp-secrets --no-default-features --features wasm --all-targets -
 cargo clippy -p pp-secrets --no-default-features --features aws --all-targets --locked -- -D warnings
 cargo clippy -p pp-secrets --no-default-features --all-targets --locked -- -D warnings
 cargo test -p pp-secrets --no-default-features --locked
+
+echo "== done"
+du -sh target | awk '{print "target/ takes " $1}'
+df -h . | sed -n 2p | awk '{print "disk free: " $4 " of " $2}'
