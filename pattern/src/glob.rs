@@ -141,7 +141,7 @@ fn class(body: &[char]) -> Result<Token, String> {
     };
     let mut ranges: Vec<(char, char)> = Vec::new();
     let mut in_range = false;
-    for (k, &c) in body.iter().enumerate() {
+    for &c in body {
         match ranges.last_mut() {
             Some(last) if in_range => {
                 if c < last.0 {
@@ -150,7 +150,8 @@ fn class(body: &[char]) -> Result<Token, String> {
                 last.1 = c;
                 in_range = false;
             }
-            Some(_) if c == '-' && k > 0 => in_range = true,
+            // Only after a member: a `-` first is one itself.
+            Some(_) if c == '-' => in_range = true,
             _ => ranges.push((c, c)),
         }
     }
