@@ -3,7 +3,7 @@
 //!
 //! The dialect is small (`*`, `?`, classes, literals), so this is a few
 //! dozen lines instead of a regex engine: a guest component that matches
-//! patterns stays a third of the size it would be with one, and matching
+//! patterns is a third to a fifth of the size it had with one, and matching
 //! works on characters, so `?` and classes treat a name like `clé` as three
 //! characters, as the dialect says.
 

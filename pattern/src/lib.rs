@@ -15,8 +15,8 @@
 //! `[^abc]` negates like `[!abc]`. Everything else is literal: `{a,b}`,
 //! `\`, and an unclosed `[` match themselves. In a class, a `]` right after
 //! the opening (or after the `!` or `^`) and a `-` first or last are
-//! members. A range written backwards (`[z-a]`) is refused. Matching goes by characters, not
-//! bytes: `?` takes `é` whole.
+//! members. A range written backwards (`[z-a]`) is refused. Matching goes
+//! by characters, not bytes: `?` takes `é` whole.
 //!
 //! A pattern without any of `*`, `?`, `[` is an *exact name* and is
 //! compared as a string; `*` and `literal*` are compared as strings too.
