@@ -277,6 +277,26 @@ mod wasi_client {
         OutgoingBody::finish(body, None).map_err(|e| format!("cannot finish the body: {e:?}"))
     }
 
+    /// What a wasi:http error code means, in words (the code's name for
+    /// the rare ones).
+    fn described(error: &ErrorCode) -> String {
+        match error {
+            ErrorCode::TlsCertificateError => {
+                "the server's TLS certificate was refused (the host's log says why)".into()
+            }
+            ErrorCode::TlsProtocolError => "the TLS handshake failed".into(),
+            ErrorCode::TlsAlertReceived(_) => "the server ended the TLS handshake".into(),
+            ErrorCode::ConnectionTimeout => "no connection within the timeout".into(),
+            ErrorCode::ConnectionReadTimeout => "no answer within the timeout".into(),
+            ErrorCode::ConnectionTerminated => "the server closed the connection".into(),
+            ErrorCode::DnsError(_) | ErrorCode::DestinationNotFound => {
+                "the host name could not be resolved".into()
+            }
+            ErrorCode::HttpResponseBodySize(_) => "the response is too large".into(),
+            other => format!("{other:?}"),
+        }
+    }
+
     /// The error for a failed request; a denial says how to grant it.
     fn denial(target: &str, error: &ErrorCode) -> Error {
         match error {
@@ -286,7 +306,10 @@ mod wasi_client {
             ErrorCode::ConnectionRefused => {
                 Error::backend(format!("HTTP request to {target}: connection refused"))
             }
-            other => Error::backend(format!("HTTP request to {target} failed: {other:?}")),
+            other => Error::backend(format!(
+                "HTTP request to {target} failed: {}",
+                described(other)
+            )),
         }
     }
 }

@@ -23,7 +23,7 @@ pub use expand::{UnsetVariable, expand_from_env, expand_vars};
 pub use model::AwsSettings;
 pub use model::{BackendConfig, BackendKind, CompileCacheSetting, SecretsConfig};
 #[cfg(feature = "wasm")]
-pub use model::{Grants, HostGrant, Limits, WasmSettings};
+pub use model::{Grants, HostGrant, Limits, TlsSettings, WasmSettings};
 
 use crate::error::{Error, Result};
 

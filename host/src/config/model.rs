@@ -100,6 +100,32 @@ pub struct WasmSettings {
     pub grants: Grants,
     /// `limits`: memory and time.
     pub limits: Limits,
+    /// `tls`: how the hosts in `allow.hosts` are trusted over HTTPS.
+    pub tls: TlsSettings,
+}
+
+/// How a guest's HTTPS connections trust servers and present themselves
+/// (`tls:` of a `wasm` backend, `--ca-file` of `run-wasm`). The system's
+/// roots are always trusted; paths are absolute.
+#[cfg(feature = "wasm")]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TlsSettings {
+    /// `tls.ca_file`: a PEM bundle of CA certificates trusted besides the
+    /// system's roots (for services signed by a private CA).
+    pub ca_file: Option<PathBuf>,
+    /// `tls.client_cert`: a PEM certificate chain presented to servers that
+    /// ask for one (mutual TLS); set together with `client_key`.
+    pub client_cert: Option<PathBuf>,
+    /// `tls.client_key`: the PEM private key of `client_cert`.
+    pub client_key: Option<PathBuf>,
+}
+
+#[cfg(feature = "wasm")]
+impl TlsSettings {
+    /// Whether nothing is set (the system's roots, no client certificate).
+    pub fn is_default(&self) -> bool {
+        self.ca_file.is_none() && self.client_cert.is_none() && self.client_key.is_none()
+    }
 }
 
 /// What a sandboxed guest may reach (`allow:`). Everything else is denied.

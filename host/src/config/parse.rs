@@ -9,7 +9,7 @@ use crate::config::fields::{Fields, kind_of};
 use crate::config::model::AwsSettings;
 use crate::config::model::{BackendConfig, BackendKind, CompileCacheSetting, SecretsConfig};
 #[cfg(feature = "wasm")]
-use crate::config::model::{Grants, HostGrant, Limits, WasmSettings};
+use crate::config::model::{Grants, HostGrant, Limits, TlsSettings, WasmSettings};
 use crate::error::{Error, Result};
 #[cfg(feature = "wasm")]
 use crate::value::SecretText;
@@ -31,11 +31,13 @@ const AWS_FIELDS: &[&str] = &[
 ];
 
 #[cfg(feature = "wasm")]
-const WASM_FIELDS: &[&str] = &["type", "prefix", "path", "config", "allow", "limits"];
+const WASM_FIELDS: &[&str] = &["type", "prefix", "path", "config", "allow", "limits", "tls"];
 #[cfg(feature = "wasm")]
 const WASM_ALLOW_FIELDS: &[&str] = &["env", "dirs", "hosts"];
 #[cfg(feature = "wasm")]
 const WASM_LIMIT_FIELDS: &[&str] = &["memory_mb", "timeout_ms", "instances"];
+#[cfg(feature = "wasm")]
+const WASM_TLS_FIELDS: &[&str] = &["ca_file", "client_cert", "client_key"];
 
 /// Backend types this project defines but this build does not contain.
 const NOT_BUILT_IN: &[&str] = &[
@@ -292,7 +294,29 @@ fn parse_wasm(fields: &Fields, context: &str, base_dir: &Path) -> Result<WasmSet
         config,
         grants: Grants { env, dirs, hosts },
         limits,
+        tls: parse_tls(fields, base_dir)?,
     })
+}
+
+#[cfg(feature = "wasm")]
+fn parse_tls(fields: &Fields, base_dir: &Path) -> Result<TlsSettings> {
+    let tls = fields.nested("tls", WASM_TLS_FIELDS, "`tls`")?;
+    let path = |name: &str| -> Result<Option<std::path::PathBuf>> {
+        Ok(tls
+            .string(name)?
+            .filter(|p| !p.is_empty())
+            .map(|p| resolve(base_dir, &p)))
+    };
+    let settings = TlsSettings {
+        ca_file: path("ca_file")?,
+        client_cert: path("client_cert")?,
+        client_key: path("client_key")?,
+    };
+    match (&settings.client_cert, &settings.client_key) {
+        (Some(_), None) => Err(tls.error("client_key", "is required with client_cert")),
+        (None, Some(_)) => Err(tls.error("client_cert", "is required with client_key")),
+        _ => Ok(settings),
+    }
 }
 
 /// `path` made absolute against `base_dir` (the config file's directory).

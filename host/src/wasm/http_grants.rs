@@ -3,49 +3,80 @@
 //!
 //! A request to any other host fails inside the guest with
 //! `HTTP-request-denied` before a connection is attempted (and the denial
-//! is logged). A granted request goes out through wasmtime's client (plain
-//! HTTP or TLS with the web's root certificates); its response body is cut
-//! off at [`MAX_RESPONSE_BYTES`]. Time spent waiting is bounded by the
-//! call's (or the app's) time limit, which runs around every host call.
-//! Raw sockets stay closed: `wasi:sockets` is not granted by this.
+//! is logged). A granted request goes out through the host's client
+//! (`http_client`: plain HTTP, or TLS as the backend's `tls` settings say);
+//! its response body is cut off at [`MAX_RESPONSE_BYTES`]. Time spent
+//! waiting is bounded by the call's (or the app's) time limit, which runs
+//! around every host call. Raw sockets stay closed: `wasi:sockets` is not
+//! granted by this.
+//!
+//! A failed TLS handshake reaches the guest as a wasi:http error code, which
+//! cannot say what was wrong; the host logs its own account (expired,
+//! wrong name, unknown CA, ...) and keeps it in [`TlsProblems`], from
+//! where the provider host adds it to the backend's error.
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use http::uri::Scheme;
 use http_body_util::{BodyExt, Limited};
+use wasmtime_wasi_http::p2::bindings::http::types::ErrorCode;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
 use crate::config::HostGrant;
 use crate::wasm::guest_text::shown;
+use crate::wasm::http_client::{self, Sent};
+use crate::wasm::tls::TlsClient;
 
 /// The largest response body a guest may receive, in bytes.
 pub(crate) const MAX_RESPONSE_BYTES: usize = 16 << 20;
 
-/// The hosts one guest may reach, and its name for the log.
+/// The hosts one guest may reach, how it trusts them, and its name for the
+/// log.
 pub(crate) struct HttpGrants {
     guest: Arc<str>,
     hosts: Arc<[HostGrant]>,
+    tls: TlsClient,
+    problems: TlsProblems,
 }
 
-type ResponseFuture = Box<
-    dyn Future<
-            Output = Result<
-                (
-                    http::Response<WasiBody>,
-                    Box<dyn Future<Output = Result<(), HttpError>> + Send>,
-                ),
-                HttpError,
-            >,
-        > + Send,
->;
+/// The host's accounts of the TLS handshakes that failed during the
+/// current call of one instance (the first few).
+#[derive(Clone, Default)]
+pub(crate) struct TlsProblems(Arc<Mutex<Vec<String>>>);
+
+impl TlsProblems {
+    /// Accounts kept per call; later ones are only logged.
+    const KEPT: usize = 3;
+
+    fn record(&self, problem: String) {
+        let mut kept = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if kept.len() < Self::KEPT && !kept.contains(&problem) {
+            kept.push(problem);
+        }
+    }
+
+    /// The accounts since the last call to `take`, which starts afresh.
+    pub(crate) fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+type ResponseFuture = Box<dyn Future<Output = Result<Sent, HttpError>> + Send>;
 
 impl HttpGrants {
-    pub(crate) fn new(guest: Arc<str>, hosts: &[HostGrant]) -> Self {
+    pub(crate) fn new(guest: Arc<str>, hosts: &[HostGrant], tls: TlsClient) -> Self {
         Self {
             guest,
             hosts: hosts.into(),
+            tls,
+            problems: TlsProblems::default(),
         }
+    }
+
+    /// Where this guest's failed handshakes are kept.
+    pub(crate) fn tls_problems(&self) -> &TlsProblems {
+        &self.problems
     }
 
     /// Whether the request to `uri` is granted.
@@ -73,26 +104,50 @@ impl WasiHttpHooks for HttpGrants {
         fut: Box<dyn Future<Output = Result<(), HttpError>> + Send>,
     ) -> ResponseFuture {
         drop(fut);
+        let target = request
+            .uri()
+            .authority()
+            .map_or_else(String::new, |a| a.to_string());
+        #[cfg(test)]
+        forced_failure::before_send(&self.guest);
         if !self.permits(request.uri()) {
-            let target = request
-                .uri()
-                .authority()
-                .map_or_else(String::new, |a| a.to_string());
             tracing::warn!(guest = %self.guest, host = %shown(&target), "HTTP request denied");
             return Box::new(async { Err(HttpError::HttpRequestDenied) });
         }
+        let tls = self.tls.clone();
+        let problems = self.problems.clone();
+        let guest = Arc::clone(&self.guest);
         Box::new(async move {
-            let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
+            #[cfg(test)]
+            forced_failure::while_sending(&guest);
+            let (response, io) = match http_client::send(request, options, tls).await {
+                Ok(sent) => sent,
+                Err(failure) => {
+                    if let Some(problem) = failure.tls_problem {
+                        let problem = shown(&problem);
+                        tracing::warn!(guest = %guest, "HTTPS request failed: {problem}");
+                        problems.record(problem);
+                    }
+                    return Err(failure.error);
+                }
+            };
             let response = response.map(|body| {
                 Limited::new(body, MAX_RESPONSE_BYTES)
                     .map_err(too_large)
                     .boxed_unsync()
             });
-            Ok((
-                response,
-                Box::new(io) as Box<dyn Future<Output = Result<(), HttpError>> + Send>,
-            ))
+            Ok((response, io))
         })
+    }
+
+    fn p2_error_from_hyper(&mut self, error: &hyper::Error) -> ErrorCode {
+        tracing::warn!(guest = %self.guest, "HTTP exchange failed: {}", shown(&error.to_string()));
+        ErrorCode::HttpProtocolError
+    }
+
+    fn p2_error_from_connect(&mut self, error: &std::io::Error) -> ErrorCode {
+        tracing::warn!(guest = %self.guest, "cannot connect: {}", shown(&error.to_string()));
+        ErrorCode::ConnectionRefused
     }
 }
 
@@ -101,5 +156,30 @@ fn too_large(error: Box<dyn std::error::Error + Send + Sync>) -> HttpError {
     match error.downcast::<HttpError>() {
         Ok(inner) => *inner,
         Err(_) => HttpError::HttpResponseBodySize(Some(MAX_RESPONSE_BYTES as u64)),
+    }
+}
+
+/// Unit tests' way to make the host panic while serving a guest's HTTP
+/// request, in the host call itself or in the task that sends it, for
+/// guests whose name starts with the chosen prefix.
+#[cfg(test)]
+pub(crate) mod forced_failure {
+    /// Guests named `panic-in-call…` panic in the host call.
+    pub(crate) const IN_CALL: &str = "panic-in-call";
+    /// Guests named `panic-in-task…` panic in the sending task.
+    pub(crate) const IN_TASK: &str = "panic-in-task";
+
+    pub(super) fn before_send(guest: &str) {
+        assert!(
+            !guest.starts_with(IN_CALL),
+            "forced host panic (in the call)"
+        );
+    }
+
+    pub(super) fn while_sending(guest: &str) {
+        assert!(
+            !guest.starts_with(IN_TASK),
+            "forced host panic (in the task)"
+        );
     }
 }

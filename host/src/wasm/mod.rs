@@ -22,10 +22,14 @@ mod engine;
 mod guest_log;
 mod guest_text;
 mod guest_trap;
+mod http_client;
 mod http_grants;
 mod limits;
 mod provider_host;
 mod sandbox;
+#[cfg(test)]
+mod test_guests;
+mod tls;
 
 pub use app::{AllowList, AppOutcome, AppPolicy, AppStdio, WasmApp};
 pub use compile_cache::{CACHE_ENV, CompileCache};

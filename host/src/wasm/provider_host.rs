@@ -8,12 +8,18 @@
 //! call trapped, ran out of time or returned something the host refused
 //! is thrown away, so the next call starts from a fresh `setup`. At most
 //! `limits.instances` calls run at once; others wait their turn.
+//!
+//! A panic in host code that runs on the guest's behalf (a WASI or
+//! wasi:http host call) ends that call with a backend error: the instance
+//! is thrown away, and the process and other backends carry on.
 
+use std::panic::AssertUnwindSafe;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use futures_util::FutureExt;
 use tokio::sync::Semaphore;
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Engine, Store};
@@ -29,6 +35,7 @@ use crate::wasm::engine::{deadline_ticks, shared_engine};
 use crate::wasm::guest_text::{name_problem, shown, value_problem};
 use crate::wasm::guest_trap::{Stop, stop_cause};
 use crate::wasm::sandbox::{GuestState, GuestStdio, shared_linker, shared_linker_built};
+use crate::wasm::tls::TlsClient;
 
 /// A secrets provider running as a sandboxed Wasm component.
 pub struct WasmProvider {
@@ -36,6 +43,7 @@ pub struct WasmProvider {
     engine: Engine,
     pre: ProviderPre<GuestState>,
     settings: WasmSettings,
+    tls: TlsClient,
     idle: Mutex<Vec<Instance>>,
     slots: Semaphore,
 }
@@ -53,7 +61,14 @@ enum Request<'a> {
     GetMatching(&'a str),
 }
 
-/// What a guest answered, before the host checks it.
+/// What a guest answered, before the host checks it, with the host's
+/// accounts of the TLS handshakes that failed meanwhile.
+struct Answer {
+    reply: Reply,
+    tls_problems: Vec<String>,
+}
+
+/// What a guest answered.
 enum Reply {
     Value(std::result::Result<String, GuestError>),
     Names(std::result::Result<Vec<String>, GuestError>),
@@ -80,6 +95,7 @@ impl WasmProvider {
             reason,
         };
         let started = Instant::now();
+        let tls = TlsClient::from_settings(&settings.tls).map_err(failed)?;
         let engine = shared_engine().map_err(failed)?.clone();
         let (component, linker) = load_and_link(&engine, cache, &settings.path, failed);
         let component = component?;
@@ -115,6 +131,7 @@ impl WasmProvider {
             engine,
             pre,
             settings: settings.clone(),
+            tls,
             idle: Mutex::new(Vec::new()),
             slots: Semaphore::new(settings.limits.instances),
         })
@@ -132,7 +149,7 @@ impl WasmProvider {
     }
 
     /// Runs `request` in an instance, within the limits.
-    async fn call(&self, request: Request<'_>) -> std::result::Result<Reply, ProviderError> {
+    async fn call(&self, request: Request<'_>) -> std::result::Result<Answer, ProviderError> {
         let _turn = self
             .slots
             .acquire()
@@ -157,16 +174,28 @@ impl WasmProvider {
             }
         };
         // The epoch deadline stops a guest that computes; this timeout
-        // stops one that waits in a host call. Either way the instance is
-        // dropped with the future.
-        let (instance, reply) = tokio::time::timeout(self.time_limit(), attempt)
-            .await
-            .map_err(|_| self.timed_out())??;
+        // stops one that waits in a host call; a panic in a host call ends
+        // the call. Each way the instance is dropped with the future.
+        let attempt = AssertUnwindSafe(tokio::time::timeout(self.time_limit(), attempt));
+        let (instance, reply) = match attempt.catch_unwind().await {
+            Ok(finished) => finished.map_err(|_| self.timed_out())??,
+            Err(_) => {
+                tracing::error!(backend = %self.backend, "a host call made for the provider panicked");
+                return Err(ProviderError::failed(
+                    "the host failed while serving the provider's request (a panic in a \
+                     host call; the instance was discarded)",
+                ));
+            }
+        };
+        let tls_problems = instance.store.data().tls_problems().take();
         self.idle
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(instance);
-        Ok(reply)
+        Ok(Answer {
+            reply,
+            tls_problems,
+        })
     }
 
     fn take_idle(&self) -> Option<Instance> {
@@ -181,6 +210,7 @@ impl WasmProvider {
         let state = GuestState::new(
             &self.backend,
             &self.settings.grants,
+            self.tls.clone(),
             self.settings.limits.memory_mb,
             &[],
             GuestStdio::Log,
@@ -232,7 +262,8 @@ impl WasmProvider {
     }
 }
 
-/// Resets the per-call limits of `store`.
+/// Resets the per-call limits of `store`. (An idle instance has no TLS
+/// problems on record: each call takes them when it ends.)
 fn begin_call(store: &mut Store<GuestState>, ticks: u64) {
     store.set_epoch_deadline(ticks);
     store.data_mut().memory.forget_refusals();
@@ -259,11 +290,20 @@ fn describe_guest_error(error: &GuestError) -> String {
     }
 }
 
-/// The provider error for a guest's own error.
-fn guest_error(error: GuestError) -> ProviderError {
+/// The provider error for a guest's own error, with the host's accounts
+/// of the TLS handshakes that failed during the call (the guest could
+/// only learn that one failed, not why).
+fn guest_error(error: GuestError, tls_problems: &[String]) -> ProviderError {
     match error {
         GuestError::NotFound(_) => ProviderError::NotFound,
-        other => ProviderError::Failed(format!("provider error: {}", describe_guest_error(&other))),
+        other => {
+            let mut reason = format!("provider error: {}", describe_guest_error(&other));
+            for problem in tls_problems {
+                reason.push_str("; the host says: ");
+                reason.push_str(problem);
+            }
+            ProviderError::Failed(reason)
+        }
     }
 }
 
@@ -346,22 +386,24 @@ fn garbage() -> ProviderError {
 #[async_trait]
 impl SecretsProvider for WasmProvider {
     async fn get(&self, name: &str) -> std::result::Result<SecretText, ProviderError> {
-        match self.call(Request::Get(name)).await? {
+        let answer = self.call(Request::Get(name)).await?;
+        match answer.reply {
             Reply::Value(Ok(value)) => checked_value(value),
-            Reply::Value(Err(e)) => Err(guest_error(e)),
+            Reply::Value(Err(e)) => Err(guest_error(e, &answer.tls_problems)),
             _ => Err(garbage()),
         }
     }
 
     async fn list(&self, pattern: &Pattern) -> std::result::Result<Vec<String>, ProviderError> {
-        match self.call(Request::List(&wire_pattern(pattern))).await? {
+        let answer = self.call(Request::List(&wire_pattern(pattern))).await?;
+        match answer.reply {
             Reply::Names(Ok(names)) => {
                 for name in &names {
                     checked_name(name, pattern)?;
                 }
                 Ok(names)
             }
-            Reply::Names(Err(e)) => Err(guest_error(e)),
+            Reply::Names(Err(e)) => Err(guest_error(e, &answer.tls_problems)),
             _ => Err(garbage()),
         }
     }
@@ -370,10 +412,10 @@ impl SecretsProvider for WasmProvider {
         &self,
         pattern: &Pattern,
     ) -> std::result::Result<Vec<MatchedSecret>, ProviderError> {
-        match self
+        let answer = self
             .call(Request::GetMatching(&wire_pattern(pattern)))
-            .await?
-        {
+            .await?;
+        match answer.reply {
             Reply::Matched(Ok(matched)) => {
                 let mut out = Vec::with_capacity(matched.len());
                 for entry in matched {
@@ -382,14 +424,81 @@ impl SecretsProvider for WasmProvider {
                         name: entry.name,
                         value: match entry.value {
                             Ok(value) => checked_value(value),
-                            Err(e) => Err(guest_error(e)),
+                            Err(e) => Err(guest_error(e, &answer.tls_problems)),
                         },
                     });
                 }
                 Ok(out)
             }
-            Reply::Matched(Err(e)) => Err(guest_error(e)),
+            Reply::Matched(Err(e)) => Err(guest_error(e, &answer.tls_problems)),
             _ => Err(garbage()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::error::ErrorKind;
+    use crate::manager::SecretsManager;
+    use crate::wasm::http_grants::forced_failure::{IN_CALL, IN_TASK};
+    use crate::wasm::test_guests::{built_guest, shared_cache};
+
+    /// Backends `IN_CALL` and `IN_TASK` (whose HTTP requests make the host
+    /// panic), `steady` (the same component) and `env`.
+    fn manager() -> Option<SecretsManager> {
+        let hostile = built_guest("pp_secrets_hostile_guest.wasm")?;
+        let backend = |name: &str| {
+            format!(
+                "    {name}:\n      type: wasm\n      path: {:?}\n      \
+                 allow: {{ hosts: [\"127.0.0.1:9\"] }}\n",
+                hostile.display().to_string()
+            )
+        };
+        let yaml = format!(
+            "secrets:\n  enabled: true\n  wasm_cache: {:?}\n  backends:\n{}{}{}    env: {{}}\n",
+            shared_cache().display().to_string(),
+            backend(IN_CALL),
+            backend(IN_TASK),
+            backend("steady"),
+        );
+        Some(
+            SecretsManager::from_yaml_str(&yaml, "/")
+                .expect("valid config")
+                .expect("enabled"),
+        )
+    }
+
+    #[test]
+    fn a_panic_in_a_host_call_is_that_calls_backend_error() {
+        let Some(secrets) = manager() else {
+            return;
+        };
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        for backend in [IN_CALL, IN_TASK] {
+            // Twice: the first instance is discarded, the next fails alike.
+            for _ in 0..2 {
+                let error = runtime
+                    .block_on(secrets.get_raw(&format!("{backend}:http:http://127.0.0.1:9/")))
+                    .expect_err("the host call panicked");
+                assert_eq!(error.kind(), ErrorKind::Backend, "{error}");
+                assert!(
+                    error.to_string().contains("a panic in a host call"),
+                    "{error}"
+                );
+            }
+            let value = runtime
+                .block_on(secrets.get_raw(&format!("{backend}:ok")))
+                .expect("calls without the failing host call still work");
+            assert_eq!(value.expose(), "value-of-ok");
+        }
+        let value = runtime
+            .block_on(secrets.get_raw("steady:ok"))
+            .expect("another backend is untouched");
+        assert_eq!(value.expose(), "value-of-ok");
+        assert!(runtime.block_on(secrets.get_raw("env:PATH")).is_ok());
     }
 }

@@ -9,7 +9,8 @@
 //!   local files, but a hung network filesystem is not cut off by the
 //!   call's timeout);
 //! - HTTP requests (wasi:http) to the hosts in `allow.hosts` only
-//!   (`http_grants`); no raw network: TCP, UDP and name lookup are off;
+//!   (`http_grants`), over TLS as the `tls` settings say (`tls`); no raw
+//!   network: TCP, UDP and name lookup are off;
 //! - a provider: no stdin, no arguments; stdout and stderr go to the host
 //!   log. An app: its arguments, and stdio as its policy says;
 //! - clocks and random numbers (harmless, and needed by ordinary code).
@@ -24,8 +25,9 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::config::Grants;
 use crate::wasm::guest_log::GuestLog;
-use crate::wasm::http_grants::HttpGrants;
+use crate::wasm::http_grants::{HttpGrants, TlsProblems};
 use crate::wasm::limits::MemoryBudget;
+use crate::wasm::tls::TlsClient;
 
 /// What a store holds for one guest instance.
 pub(crate) struct GuestState {
@@ -103,12 +105,19 @@ impl WasiView for GuestState {
 }
 
 impl GuestState {
+    /// The host's accounts of this instance's failed TLS handshakes.
+    pub(crate) fn tls_problems(&self) -> &TlsProblems {
+        self.http_grants.tls_problems()
+    }
+
     /// The state of a fresh instance of the guest called `name` (a
-    /// backend or an app) under `grants`, with `memory_mb` of memory,
-    /// `args` and `stdio`. Fails when a granted directory cannot be opened.
+    /// backend or an app) under `grants`, connecting over HTTPS with
+    /// `tls`, with `memory_mb` of memory, `args` and `stdio`. Fails when a
+    /// granted directory cannot be opened.
     pub(crate) fn new(
         name: &Arc<str>,
         grants: &Grants,
+        tls: TlsClient,
         memory_mb: u64,
         args: &[String],
         stdio: GuestStdio,
@@ -152,7 +161,7 @@ impl GuestState {
         Ok(Self {
             wasi: wasi.build(),
             http: WasiHttpCtx::new(),
-            http_grants: HttpGrants::new(Arc::clone(name), &grants.hosts),
+            http_grants: HttpGrants::new(Arc::clone(name), &grants.hosts, tls),
             table: ResourceTable::new(),
             memory: MemoryBudget::new(memory_mb),
             log,

@@ -1,10 +1,11 @@
 //! A real etcd (Debian's `etcd-server`, installed by `tests/run.sh`) on
 //! free loopback ports with a temporary data directory, started by a test
-//! and killed when it is dropped. Set up through etcd's JSON gateway.
+//! and killed when it is dropped. Set up through etcd's JSON gateway over
+//! plain HTTP; with [`EtcdTls`] it also serves HTTPS on a second port.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -18,8 +19,18 @@ use crate::support::free_port;
 pub struct EtcdServer {
     child: Child,
     _data: tempfile::TempDir,
-    /// `127.0.0.1:PORT` of the client URL.
+    /// `127.0.0.1:PORT` of the plain HTTP client URL.
     pub addr: String,
+    /// `127.0.0.1:PORT` of the HTTPS client URL, when started with TLS.
+    pub https_addr: Option<String>,
+}
+
+/// The certificate of an etcd's HTTPS listener, and the CA whose client
+/// certificates it demands there (mutual TLS), if any.
+pub struct EtcdTls<'a> {
+    pub cert: &'a Path,
+    pub key: &'a Path,
+    pub client_ca: Option<&'a Path>,
 }
 
 impl Drop for EtcdServer {
@@ -50,16 +61,44 @@ fn etcd_binary() -> Option<PathBuf> {
 impl EtcdServer {
     /// A fresh etcd holding `keys`, or `None` when etcd is not installed.
     pub fn start(keys: &[(&str, &str)]) -> Option<Self> {
+        Self::start_with(keys, None)
+    }
+
+    /// As [`start`](Self::start), also serving HTTPS with `tls`.
+    pub fn start_tls(keys: &[(&str, &str)], tls: &EtcdTls) -> Option<Self> {
+        Self::start_with(keys, Some(tls))
+    }
+
+    fn start_with(keys: &[(&str, &str)], tls: Option<&EtcdTls>) -> Option<Self> {
         let binary = etcd_binary()?;
         let data = tempfile::tempdir().expect("tempdir");
         let (client, peer) = (free_port(), free_port());
         let client_url = format!("http://127.0.0.1:{client}");
         let peer_url = format!("http://127.0.0.1:{peer}");
-        let child = Command::new(&binary)
+        let mut command = Command::new(&binary);
+        let mut listen = client_url.clone();
+        let mut https_addr = None;
+        if let Some(tls) = tls {
+            let addr = format!("127.0.0.1:{}", free_port());
+            listen = format!("{listen},https://{addr}");
+            https_addr = Some(addr);
+            command
+                .arg("--cert-file")
+                .arg(tls.cert)
+                .arg("--key-file")
+                .arg(tls.key);
+            if let Some(ca) = tls.client_ca {
+                command
+                    .arg("--client-cert-auth")
+                    .arg("--trusted-ca-file")
+                    .arg(ca);
+            }
+        }
+        let child = command
             .arg("--data-dir")
             .arg(data.path())
             .args(["--name", "test"])
-            .args(["--listen-client-urls", &client_url])
+            .args(["--listen-client-urls", &listen])
             .args(["--advertise-client-urls", &client_url])
             .args(["--listen-peer-urls", &peer_url])
             .args(["--initial-advertise-peer-urls", &peer_url])
@@ -74,6 +113,7 @@ impl EtcdServer {
             child,
             _data: data,
             addr: format!("127.0.0.1:{client}"),
+            https_addr,
         };
         let deadline = Instant::now() + Duration::from_secs(30);
         while server
@@ -104,6 +144,18 @@ impl EtcdServer {
     /// `http://127.0.0.1:PORT`.
     pub fn endpoint(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// `https://127.0.0.1:PORT` of the HTTPS listener.
+    pub fn https_endpoint(&self) -> String {
+        format!("https://{}", self.https_host())
+    }
+
+    /// `127.0.0.1:PORT` of the HTTPS listener.
+    pub fn https_host(&self) -> &str {
+        self.https_addr
+            .as_deref()
+            .expect("etcd was started with TLS")
     }
 
     /// Stores `key` = `value`.

@@ -18,6 +18,8 @@ mod hostile;
 mod http_server;
 mod network;
 mod sandbox;
+mod test_pki;
+mod tls;
 
 use std::path::{Path, PathBuf};
 

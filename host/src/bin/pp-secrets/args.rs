@@ -135,6 +135,17 @@ pub struct RunWasmArgs {
     /// Let the app send HTTP requests to HOST:PORT (wasi:http); repeatable
     #[arg(long = "allow-host", value_name = "HOST:PORT")]
     pub allow_host: Vec<String>,
+    /// Trust the CA certificates in this PEM bundle (besides the system's
+    /// roots) for the app's HTTPS requests
+    #[arg(long = "ca-file", value_name = "PEM")]
+    pub ca_file: Option<PathBuf>,
+    /// Present this PEM certificate chain to servers that ask for a client
+    /// certificate (mutual TLS); needs --client-key
+    #[arg(long = "client-cert", value_name = "PEM", requires = "client_key")]
+    pub client_cert: Option<PathBuf>,
+    /// The PEM private key of --client-cert
+    #[arg(long = "client-key", value_name = "PEM", requires = "client_cert")]
+    pub client_key: Option<PathBuf>,
     /// The app's memory limit, in MiB [default: 64]
     #[arg(long, value_name = "MIB")]
     pub memory_mb: Option<u64>,

@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use crate::config::{Grants, HostGrant, Limits};
+use crate::config::{Grants, HostGrant, Limits, TlsSettings};
 use crate::error::{Error, Result};
 use crate::key::SecretKey;
 use crate::provider::Pattern;
@@ -89,6 +89,7 @@ pub struct AppPolicy {
     name: String,
     allow: AllowList,
     grants: Grants,
+    tls: TlsSettings,
     memory_mb: u64,
     timeout_ms: u64,
     args: Vec<String>,
@@ -116,6 +117,7 @@ impl AppPolicy {
             name: name.into(),
             allow: AllowList::default(),
             grants: Grants::default(),
+            tls: TlsSettings::default(),
             memory_mb: Self::DEFAULT_MEMORY_MB,
             timeout_ms: Self::DEFAULT_TIMEOUT_MS,
             args: Vec::new(),
@@ -152,6 +154,23 @@ impl AppPolicy {
         })?;
         self.grants.hosts.push(grant);
         Ok(self)
+    }
+
+    /// Trusts the CA certificates of the PEM bundle `file` (besides the
+    /// system's roots) for the app's HTTPS requests. The file is read when
+    /// the app runs.
+    pub fn trust_ca_file(mut self, file: impl Into<PathBuf>) -> Self {
+        self.tls.ca_file = Some(file.into());
+        self
+    }
+
+    /// Presents the PEM certificate chain `cert` with its PEM private key
+    /// `key` to servers that ask the app's HTTPS requests for a client
+    /// certificate (mutual TLS). The files are read when the app runs.
+    pub fn client_certificate(mut self, cert: impl Into<PathBuf>, key: impl Into<PathBuf>) -> Self {
+        self.tls.client_cert = Some(cert.into());
+        self.tls.client_key = Some(key.into());
+        self
     }
 
     /// Caps the app's memory at `mb` MiB (1 to [`MAX_MEMORY_MB`](Self::MAX_MEMORY_MB)).
@@ -193,6 +212,11 @@ impl AppPolicy {
     /// What else the app may reach.
     pub fn grants(&self) -> &Grants {
         &self.grants
+    }
+
+    /// How the app's HTTPS requests trust servers.
+    pub fn tls(&self) -> &TlsSettings {
+        &self.tls
     }
 
     /// The memory limit, in MiB.

@@ -7,12 +7,15 @@
 //! `wasi:config/store` served from the given manager through the policy's
 //! allow-list, one memory budget, and one time limit for the whole run
 //! (epochs stop a computing app; a timeout around the run stops one that
-//! waits on the host).
+//! waits on the host). A panic in host code serving the app (a WASI or
+//! wasi:http host call) ends the run with an error; the host carries on.
 
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use futures_util::FutureExt;
 use wasmtime::component::{HasData, Linker};
 use wasmtime::{Engine, Store};
 use wasmtime_wasi::p2::bindings::CommandPre;
@@ -29,6 +32,7 @@ use crate::wasm::compile_cache::{CompileCache, load_problem};
 use crate::wasm::engine::{deadline_ticks, shared_engine};
 use crate::wasm::guest_trap::{Stop, stop_cause};
 use crate::wasm::sandbox::{GuestState, GuestStdio, add_wasi};
+use crate::wasm::tls::TlsClient;
 
 /// An app component, compiled and linked, ready to run any number of
 /// times (each run in a fresh instance).
@@ -173,9 +177,11 @@ impl WasmApp {
         let mut argv = Vec::with_capacity(policy.arguments().len() + 1);
         argv.push(policy.name().to_owned());
         argv.extend(policy.arguments().iter().cloned());
+        let tls = TlsClient::from_settings(policy.tls()).map_err(failed)?;
         let guest = GuestState::new(
             &name,
             policy.grants(),
+            tls,
             policy.memory_limit_mb(),
             &argv,
             stdio,
@@ -197,7 +203,14 @@ impl WasmApp {
                 policy.time_limit_ms()
             ))
         };
-        let exit_code = match tokio::time::timeout(limit, run).await {
+        let run = AssertUnwindSafe(tokio::time::timeout(limit, run)).catch_unwind();
+        let Ok(finished) = run.await else {
+            tracing::error!(app = %name, "a host call made for the app panicked");
+            return Err(failed(
+                "the host failed while serving the app's request (a panic in a host call)".into(),
+            ));
+        };
+        let exit_code = match finished {
             Err(_) => return Err(timed_out()),
             Ok(Ok(Ok(()))) => 0,
             Ok(Ok(Err(()))) => 1,
@@ -225,5 +238,51 @@ impl WasmApp {
             stdout,
             stderr,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wasm::http_grants::forced_failure::IN_TASK;
+    use crate::wasm::test_guests::{built_guest, shared_cache};
+
+    #[test]
+    fn a_panic_in_a_host_call_ends_the_run_with_an_error() {
+        let Some(probe) = built_guest("pp-secrets-app-probe.wasm") else {
+            return;
+        };
+        let manager = SecretsManager::from_yaml_str(
+            "secrets:\n  enabled: true\n  backends:\n    env: {}\n",
+            "/",
+        )
+        .expect("valid config")
+        .expect("enabled");
+        let app = WasmApp::load(&probe, &CompileCache::in_dir(shared_cache())).expect("loads");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let policy = |name: &str| {
+            AppPolicy::new(name)
+                .allow("env:PATH")
+                .and_then(|p| p.grant_host("127.0.0.1:9"))
+                .expect("valid policy")
+                .stdio(AppStdio::Capture(4_096))
+                .args(["http", "http://127.0.0.1:9/", "get", "env:PATH"])
+        };
+        let error = runtime
+            .block_on(app.run(&manager, policy(IN_TASK)))
+            .expect_err("the host call panicked");
+        assert!(
+            error.to_string().contains("a panic in a host call"),
+            "{error}"
+        );
+        // The host, the manager and the next run carry on.
+        let outcome = runtime
+            .block_on(app.run(&manager, policy("steady")))
+            .expect("runs");
+        let stdout = String::from_utf8_lossy(&outcome.stdout);
+        assert!(stdout.contains("get env:PATH: text:"), "{stdout}");
     }
 }

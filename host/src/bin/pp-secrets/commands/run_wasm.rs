@@ -34,9 +34,17 @@ pub async fn run(config: &Path, request: RunWasmArgs) -> Result<i32, Failure> {
     }
     for dir in &request.allow_dir {
         // The app sees a granted directory at its absolute host path.
-        let dir = std::path::absolute(dir)
-            .map_err(|e| Failure::Usage(format!("--allow-dir {}: {e}", dir.display())))?;
-        policy = policy.grant_dir(dir);
+        policy = policy.grant_dir(absolute_path("--allow-dir", dir)?);
+    }
+
+    if let Some(ca_file) = &request.ca_file {
+        policy = policy.trust_ca_file(absolute_path("--ca-file", ca_file)?);
+    }
+    if let (Some(cert), Some(key)) = (&request.client_cert, &request.client_key) {
+        policy = policy.client_certificate(
+            absolute_path("--client-cert", cert)?,
+            absolute_path("--client-key", key)?,
+        );
     }
 
     let (document, manager) = super::start(config).await?;
@@ -44,6 +52,12 @@ pub async fn run(config: &Path, request: RunWasmArgs) -> Result<i32, Failure> {
     let app = WasmApp::load(&request.app, &cache)?;
     let outcome = app.run(&manager, policy).await?;
     Ok(outcome.exit_code)
+}
+
+/// `path` (given with `flag`) made absolute against the working directory.
+#[cfg(feature = "wasm")]
+fn absolute_path(flag: &str, path: &Path) -> Result<std::path::PathBuf, Failure> {
+    std::path::absolute(path).map_err(|e| Failure::Usage(format!("{flag} {}: {e}", path.display())))
 }
 
 #[cfg(not(feature = "wasm"))]
