@@ -109,7 +109,9 @@ mod wasm_settings {
             Limits {
                 memory_mb: 64,
                 timeout_ms: 1_000,
-                instances: 4
+                instances: 4,
+                open_files: 16,
+                handles: 256,
             }
         );
     }
@@ -119,7 +121,8 @@ mod wasm_settings {
         let s = settings(
             "      path: /opt/p.wasm\n      config: { dir: /run/secrets, retries: 3 }\n      \
              allow: { env: [TOKEN], dirs: [/run/secrets, rel] }\n      \
-             limits: { memory_mb: 16, timeout_ms: 250, instances: 2 }\n",
+             limits: { memory_mb: 16, timeout_ms: 250, instances: 2, open_files: 8, \
+             handles: 100 }\n",
         )
         .expect("valid");
         assert_eq!(s.config["dir"].expose(), "/run/secrets");
@@ -137,7 +140,9 @@ mod wasm_settings {
             Limits {
                 memory_mb: 16,
                 timeout_ms: 250,
-                instances: 2
+                instances: 2,
+                open_files: 8,
+                handles: 100,
             }
         );
     }

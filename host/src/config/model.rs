@@ -225,6 +225,13 @@ pub struct Limits {
     pub timeout_ms: u64,
     /// `limits.instances`: calls running at once, each in its own instance.
     pub instances: usize,
+    /// `limits.open_files`: files and directories one instance may have
+    /// open at once (granted directories not counted).
+    pub open_files: usize,
+    /// `limits.handles`: host resources one instance may hold at once
+    /// (open files, streams, pollables, HTTP requests, headers and bodies:
+    /// every entry of its resource table).
+    pub handles: usize,
 }
 
 #[cfg(feature = "wasm")]
@@ -239,6 +246,15 @@ impl Limits {
     pub const MAX_TIMEOUT_MS: u64 = 86_400_000;
     /// The most instances of one backend accepted.
     pub const MAX_INSTANCES: usize = 1_024;
+    /// The default of `open_files`: more than a provider needs, and with
+    /// the default 4 instances far below a process's usual 1,024 files.
+    pub const DEFAULT_OPEN_FILES: usize = 16;
+    /// The most open files per instance accepted.
+    pub const MAX_OPEN_FILES: usize = 1_024;
+    /// The default of `handles`.
+    pub const DEFAULT_HANDLES: usize = 256;
+    /// The most handles per instance accepted.
+    pub const MAX_HANDLES: usize = 65_536;
 }
 
 #[cfg(feature = "wasm")]
@@ -248,6 +264,8 @@ impl Default for Limits {
             memory_mb: Self::DEFAULT_MEMORY_MB,
             timeout_ms: 1_000,
             instances: 4,
+            open_files: Self::DEFAULT_OPEN_FILES,
+            handles: Self::DEFAULT_HANDLES,
         }
     }
 }

@@ -35,7 +35,13 @@ const WASM_FIELDS: &[&str] = &["type", "prefix", "path", "config", "allow", "lim
 #[cfg(feature = "wasm")]
 const WASM_ALLOW_FIELDS: &[&str] = &["env", "dirs", "hosts"];
 #[cfg(feature = "wasm")]
-const WASM_LIMIT_FIELDS: &[&str] = &["memory_mb", "timeout_ms", "instances"];
+const WASM_LIMIT_FIELDS: &[&str] = &[
+    "memory_mb",
+    "timeout_ms",
+    "instances",
+    "open_files",
+    "handles",
+];
 #[cfg(feature = "wasm")]
 const WASM_TLS_FIELDS: &[&str] = &["ca_file", "client_cert", "client_key"];
 
@@ -275,6 +281,8 @@ fn parse_wasm(fields: &Fields, context: &str, base_dir: &Path) -> Result<WasmSet
         memory_mb: limit_fields.positive("memory_mb", defaults.memory_mb)?,
         timeout_ms: limit_fields.positive("timeout_ms", defaults.timeout_ms)?,
         instances: limit_fields.positive("instances", defaults.instances as u64)? as usize,
+        open_files: limit_fields.positive("open_files", defaults.open_files as u64)? as usize,
+        handles: limit_fields.positive("handles", defaults.handles as u64)? as usize,
     };
     for (field, value, max) in [
         ("memory_mb", limits.memory_mb, Limits::MAX_MEMORY_MB),
@@ -284,6 +292,12 @@ fn parse_wasm(fields: &Fields, context: &str, base_dir: &Path) -> Result<WasmSet
             limits.instances as u64,
             Limits::MAX_INSTANCES as u64,
         ),
+        (
+            "open_files",
+            limits.open_files as u64,
+            Limits::MAX_OPEN_FILES as u64,
+        ),
+        ("handles", limits.handles as u64, Limits::MAX_HANDLES as u64),
     ] {
         if value > max {
             return Err(limit_fields.error(field, format!("is too large (at most {max})")));

@@ -14,12 +14,21 @@ pub(crate) const MAX_VALUE_BYTES: usize = 1 << 20;
 /// The longest name a guest may return.
 pub(crate) const MAX_NAME_BYTES: usize = 4_096;
 
+/// At most this many characters of a guest's trap details (its backtrace,
+/// whose function names are the guest's) go to the debug log.
+pub(crate) const DEBUG_DETAIL_CHARS: usize = 4_000;
+
 /// `text` with control and direction-changing characters escaped, cut to
 /// [`MAX_MESSAGE_CHARS`] characters (saying how much was cut).
 pub(crate) fn shown(text: &str) -> String {
-    let mut out = String::with_capacity(text.len().min(MAX_MESSAGE_CHARS + 32));
+    shown_at_length(text, MAX_MESSAGE_CHARS)
+}
+
+/// As [`shown`], cut to `max_chars` characters.
+pub(crate) fn shown_at_length(text: &str, max_chars: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max_chars + 32));
     for (count, (at, c)) in text.char_indices().enumerate() {
-        if count == MAX_MESSAGE_CHARS {
+        if count == max_chars {
             out.push_str(&format!("... ({} more bytes)", text.len() - at));
             break;
         }

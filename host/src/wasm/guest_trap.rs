@@ -4,6 +4,7 @@
 //! each caller words the time and memory cases with its own limit's name.
 
 use wasmtime::Trap;
+use wasmtime::component::ResourceTableError;
 
 use crate::wasm::guest_text::shown;
 
@@ -13,6 +14,8 @@ pub(crate) enum Stop {
     TimedOut,
     /// A memory request was refused, and the guest trapped after it.
     OutOfMemory,
+    /// The guest asked for one more host resource than its handle limit.
+    TooManyHandles,
     /// Anything else, described (`who` is "the provider" or "the app").
     Failed(String),
 }
@@ -32,6 +35,18 @@ pub(crate) fn stop_cause(error: &wasmtime::Error, refused_memory: bool, who: &st
             Stop::Failed(format!("{who} panicked or aborted (its stderr says why)"))
         }
         Some(trap) => Stop::Failed(format!("{who} trapped: {trap}")),
-        None => Stop::Failed(format!("{who} failed: {}", shown(&format!("{error:#}")))),
+        None if matches!(
+            error.downcast_ref::<ResourceTableError>(),
+            Some(ResourceTableError::Full)
+        ) =>
+        {
+            Stop::TooManyHandles
+        }
+        // The root cause, without the guest's backtrace (its function
+        // names are the guest's words; the debug log has them, escaped).
+        None => Stop::Failed(format!(
+            "{who} failed: {}",
+            shown(&error.root_cause().to_string())
+        )),
     }
 }

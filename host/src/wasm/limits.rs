@@ -1,4 +1,6 @@
-//! The memory limit of one guest instance.
+//! The per-instance limits of a guest: memory (linear memories and
+//! tables, one budget), and the counts of open files and host handles
+//! (enforced by `guest_files` and the resource table).
 //!
 //! wasmtime asks the store's limiter before any memory or table grows
 //! (including the initial allocation at instantiation). The budget counts
@@ -9,9 +11,36 @@
 
 use wasmtime::ResourceLimiter;
 
+use crate::config::Limits;
+
 /// Table elements an instance may hold (a function table of a large Rust
 /// program has a few thousand).
 const MAX_TABLE_ELEMENTS: usize = 1 << 20;
+
+/// What a table element costs the memory budget: a pointer in wasmtime's
+/// tables.
+const TABLE_ELEMENT_BYTES: usize = std::mem::size_of::<usize>();
+
+/// What one instance may use, of the limits that apply per instance.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct InstanceLimits {
+    /// Linear memories and tables together, in MiB.
+    pub(crate) memory_mb: u64,
+    /// Files and directories open at once.
+    pub(crate) open_files: usize,
+    /// Entries of the host's resource table.
+    pub(crate) handles: usize,
+}
+
+impl From<&Limits> for InstanceLimits {
+    fn from(limits: &Limits) -> Self {
+        Self {
+            memory_mb: limits.memory_mb,
+            open_files: limits.open_files,
+            handles: limits.handles,
+        }
+    }
+}
 
 /// Memory allowed to one instance, and what it has taken.
 pub(crate) struct MemoryBudget {
@@ -64,11 +93,19 @@ impl ResourceLimiter for MemoryBudget {
 
     fn table_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        let allowed = desired <= MAX_TABLE_ELEMENTS;
+        let extra = desired.saturating_sub(current).saturating_mul(TABLE_ELEMENT_BYTES);
+        let allowed = desired <= MAX_TABLE_ELEMENTS
+            && self
+                .used
+                .checked_add(extra)
+                .is_some_and(|total| total <= self.limit);
+        if allowed {
+            self.used += extra;
+        }
         self.refused |= !allowed;
         Ok(allowed)
     }
@@ -79,6 +116,16 @@ mod tests {
     use super::*;
 
     const MIB: usize = 1 << 20;
+
+    #[test]
+    fn tables_count_in_the_memory_budget() {
+        let mut budget = MemoryBudget::new(1);
+        assert!(budget.memory_growing(0, MIB / 2, None).unwrap_or(false));
+        let half_in_elements = MIB / 2 / TABLE_ELEMENT_BYTES;
+        assert!(budget.table_growing(0, half_in_elements, None).unwrap_or(false));
+        assert!(!budget.table_growing(half_in_elements, half_in_elements + 1, None).unwrap_or(true));
+        assert!(budget.refused());
+    }
 
     #[test]
     fn memories_share_one_budget() {

@@ -19,6 +19,7 @@ pub mod app;
 mod bindings;
 mod compile_cache;
 mod engine;
+mod guest_files;
 mod guest_log;
 mod guest_text;
 mod guest_trap;

@@ -32,8 +32,11 @@ use crate::value::SecretText;
 use crate::wasm::bindings::{GuestError, GuestMatched, Provider, ProviderPre};
 use crate::wasm::compile_cache::{CompileCache, load_problem};
 use crate::wasm::engine::{deadline_ticks, shared_engine};
-use crate::wasm::guest_text::{name_problem, shown, value_problem};
+use crate::wasm::guest_text::{
+    DEBUG_DETAIL_CHARS, name_problem, shown, shown_at_length, value_problem,
+};
 use crate::wasm::guest_trap::{Stop, stop_cause};
+use crate::wasm::limits::InstanceLimits;
 use crate::wasm::sandbox::{GuestState, GuestStdio, shared_linker, shared_linker_built};
 use crate::wasm::tls::TlsClient;
 
@@ -211,7 +214,7 @@ impl WasmProvider {
             &self.backend,
             &self.settings.grants,
             self.tls.clone(),
-            self.settings.limits.memory_mb,
+            InstanceLimits::from(&self.settings.limits),
             &[],
             GuestStdio::Log,
         )
@@ -250,12 +253,20 @@ impl WasmProvider {
     /// The error for a call that trapped or failed inside wasmtime.
     fn trap_error(&self, store: &Store<GuestState>, error: &wasmtime::Error) -> ProviderError {
         let refused = store.data().memory.refused();
-        tracing::debug!(backend = %self.backend, "instance discarded: {error:?}");
+        tracing::debug!(
+            backend = %self.backend,
+            "instance discarded: {}",
+            shown_at_length(&format!("{error:?}"), DEBUG_DETAIL_CHARS)
+        );
         match stop_cause(error, refused, "the provider") {
             Stop::TimedOut => self.timed_out(),
             Stop::OutOfMemory => ProviderError::Failed(format!(
                 "the provider ran out of memory (limits.memory_mb = {})",
                 self.settings.limits.memory_mb
+            )),
+            Stop::TooManyHandles => ProviderError::Failed(format!(
+                "the provider held more host resources than limits.handles = {} allows",
+                self.settings.limits.handles
             )),
             Stop::Failed(reason) => ProviderError::Failed(reason),
         }

@@ -24,9 +24,10 @@ use wasmtime_wasi::{FsPerms, ResourceTable, WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::config::Grants;
+use crate::wasm::guest_files::{self, GuestFiles, OpenFiles};
 use crate::wasm::guest_log::GuestLog;
 use crate::wasm::http_grants::{HttpGrants, TlsProblems};
-use crate::wasm::limits::MemoryBudget;
+use crate::wasm::limits::{InstanceLimits, MemoryBudget};
 use crate::wasm::tls::TlsClient;
 
 /// What a store holds for one guest instance.
@@ -35,6 +36,7 @@ pub(crate) struct GuestState {
     http: WasiHttpCtx,
     http_grants: HttpGrants,
     table: ResourceTable,
+    files: OpenFiles,
     /// The instance's memory limit.
     pub(crate) memory: MemoryBudget,
     /// The instance's stdout and stderr, when they go to the log.
@@ -76,11 +78,14 @@ pub(crate) fn shared_linker_built() -> bool {
     LINKER.get().is_some()
 }
 
-/// Adds WASI and wasi:http to `linker`, for a store whose data is a guest.
-pub(crate) fn add_wasi<T: WasiView + WasiHttpView + 'static>(
+/// Adds WASI (with the host's own `open-at`, `guest_files`) and wasi:http
+/// to `linker`, for a store whose data is a guest.
+pub(crate) fn add_wasi<T: GuestFiles + WasiHttpView + 'static>(
     linker: &mut Linker<T>,
 ) -> Result<(), String> {
     wasmtime_wasi::p2::add_to_linker_async(linker).map_err(|e| format!("cannot link WASI: {e}"))?;
+    guest_files::replace_open_at(linker)
+        .map_err(|e| format!("cannot link the host's open-at: {e}"))?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(linker)
         .map_err(|e| format!("cannot link wasi:http: {e}"))
 }
@@ -92,6 +97,12 @@ impl WasiHttpView for GuestState {
             table: &mut self.table,
             hooks: &mut self.http_grants,
         }
+    }
+}
+
+impl GuestFiles for GuestState {
+    fn open_files(&mut self) -> &mut OpenFiles {
+        &mut self.files
     }
 }
 
@@ -112,22 +123,22 @@ impl GuestState {
 
     /// The state of a fresh instance of the guest called `name` (a
     /// backend or an app) under `grants`, connecting over HTTPS with
-    /// `tls`, with `memory_mb` of memory, `args` and `stdio`. Fails when a
+    /// `tls`, within `limits`, with `args` and `stdio`. Fails when a
     /// granted directory cannot be opened.
     pub(crate) fn new(
         name: &Arc<str>,
         grants: &Grants,
         tls: TlsClient,
-        memory_mb: u64,
+        limits: InstanceLimits,
         args: &[String],
         stdio: GuestStdio,
     ) -> Result<Self, String> {
         let log = GuestLog::new(Arc::clone(name));
         let mut wasi = WasiCtx::builder();
         // Filesystem calls run on the calling thread instead of hopping to
-        // tokio's blocking pool: a secret file read costs microseconds, the
-        // hop about 20 us each way. Set before the preopens, which copy it.
-        wasi.allow_blocking_current_thread(true);
+        // tokio's blocking pool (`guest_files` makes sure none can block on
+        // a FIFO or device). Set before the preopens, which copy it.
+        wasi.allow_blocking_current_thread(guest_files::INLINE);
         match stdio {
             GuestStdio::Log => {
                 wasi.stdout(log.stream(false)).stderr(log.stream(true));
@@ -162,9 +173,18 @@ impl GuestState {
             wasi: wasi.build(),
             http: WasiHttpCtx::new(),
             http_grants: HttpGrants::new(Arc::clone(name), &grants.hosts, tls),
-            table: ResourceTable::new(),
-            memory: MemoryBudget::new(memory_mb),
+            table: capped_table(limits.handles),
+            files: OpenFiles::new(limits.open_files),
+            memory: MemoryBudget::new(limits.memory_mb),
             log,
         })
     }
+}
+
+/// A resource table that holds at most `handles` entries; a host call that
+/// would add one more fails (and with it the guest's call).
+fn capped_table(handles: usize) -> ResourceTable {
+    let mut table = ResourceTable::new();
+    table.set_max_capacity(handles);
+    table
 }

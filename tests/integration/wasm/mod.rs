@@ -14,6 +14,7 @@ mod cli;
 mod dir_changes;
 mod etcd;
 mod etcd_server;
+mod host_boundary;
 mod hostile;
 mod http_server;
 mod network;

@@ -10,6 +10,7 @@ use crate::config::{Grants, HostGrant, Limits, TlsSettings};
 use crate::error::{Error, Result};
 use crate::key::SecretKey;
 use crate::provider::Pattern;
+use crate::wasm::limits::InstanceLimits;
 
 /// The `backend:pattern` globs an app may read. Empty by default: an app
 /// with an empty list can read nothing.
@@ -92,6 +93,8 @@ pub struct AppPolicy {
     tls: TlsSettings,
     memory_mb: u64,
     timeout_ms: u64,
+    open_files: usize,
+    handles: usize,
     args: Vec<String>,
     stdio: AppStdio,
 }
@@ -120,6 +123,8 @@ impl AppPolicy {
             tls: TlsSettings::default(),
             memory_mb: Self::DEFAULT_MEMORY_MB,
             timeout_ms: Self::DEFAULT_TIMEOUT_MS,
+            open_files: Limits::DEFAULT_OPEN_FILES,
+            handles: Limits::DEFAULT_HANDLES,
             args: Vec::new(),
             stdio: AppStdio::Inherit,
         }
@@ -187,6 +192,23 @@ impl AppPolicy {
         Ok(self)
     }
 
+    /// Caps the files and directories the app may have open at once at
+    /// `count` (1 to [`Limits::MAX_OPEN_FILES`]; default
+    /// [`Limits::DEFAULT_OPEN_FILES`]).
+    pub fn open_files(mut self, count: usize) -> Result<Self> {
+        self.open_files =
+            in_range("open files", count as u64, Limits::MAX_OPEN_FILES as u64)? as usize;
+        Ok(self)
+    }
+
+    /// Caps the host resources (open files, streams, pollables, HTTP
+    /// requests, ...) the app may hold at once at `count` (1 to
+    /// [`Limits::MAX_HANDLES`]; default [`Limits::DEFAULT_HANDLES`]).
+    pub fn handles(mut self, count: usize) -> Result<Self> {
+        self.handles = in_range("handles", count as u64, Limits::MAX_HANDLES as u64)? as usize;
+        Ok(self)
+    }
+
     /// The app's arguments (after `argv[0]`, which is its name).
     pub fn args(mut self, args: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.args = args.into_iter().map(Into::into).collect();
@@ -227,6 +249,14 @@ impl AppPolicy {
     /// The run-time limit, in milliseconds.
     pub fn time_limit_ms(&self) -> u64 {
         self.timeout_ms
+    }
+
+    pub(crate) fn instance_limits(&self) -> InstanceLimits {
+        InstanceLimits {
+            memory_mb: self.memory_mb,
+            open_files: self.open_files,
+            handles: self.handles,
+        }
     }
 
     pub(crate) fn arguments(&self) -> &[String] {

@@ -30,6 +30,8 @@ use crate::wasm::app::bindings::{manager, wasi_config};
 use crate::wasm::app::policy::{AppPolicy, AppStdio};
 use crate::wasm::compile_cache::{CompileCache, load_problem};
 use crate::wasm::engine::{deadline_ticks, shared_engine};
+use crate::wasm::guest_files::{GuestFiles, OpenFiles};
+use crate::wasm::guest_text::{DEBUG_DETAIL_CHARS, shown, shown_at_length};
 use crate::wasm::guest_trap::{Stop, stop_cause};
 use crate::wasm::sandbox::{GuestState, GuestStdio, add_wasi};
 use crate::wasm::tls::TlsClient;
@@ -68,6 +70,12 @@ pub struct AppOutcome {
 struct AppState {
     guest: GuestState,
     secrets: AppSecrets,
+}
+
+impl GuestFiles for AppState {
+    fn open_files(&mut self) -> &mut OpenFiles {
+        self.guest.open_files()
+    }
 }
 
 impl WasiView for AppState {
@@ -182,7 +190,7 @@ impl WasmApp {
             &name,
             policy.grants(),
             tls,
-            policy.memory_limit_mb(),
+            policy.instance_limits(),
             &argv,
             stdio,
         )
@@ -218,12 +226,20 @@ impl WasmApp {
                 Some(exit) => exit.0,
                 None => {
                     let refused = store.data().guest.memory.refused();
-                    tracing::debug!(app = %name, "app stopped: {error:?}");
+                    tracing::debug!(
+                        app = %shown(&name),
+                        "app stopped: {}",
+                        shown_at_length(&format!("{error:?}"), DEBUG_DETAIL_CHARS)
+                    );
                     return Err(match stop_cause(&error, refused, "the app") {
                         Stop::TimedOut => timed_out(),
                         Stop::OutOfMemory => failed(format!(
                             "the app ran out of memory (its limit is {} MiB)",
                             policy.memory_limit_mb()
+                        )),
+                        Stop::TooManyHandles => failed(format!(
+                            "the app held more host resources than its limit of {} handles",
+                            policy.instance_limits().handles
                         )),
                         Stop::Failed(reason) => failed(reason),
                     });

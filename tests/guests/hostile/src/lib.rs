@@ -20,12 +20,14 @@
 //! | `huge` | returns a 100 MB string |
 //! | `shout` | fails with a message full of terminal escapes, 100 KB long |
 //! | `flood` | writes 1 MB to stderr, then returns `flooded` |
+//! | `hoard:N:PATH` | opens PATH N times and keeps the files open across calls; returns `hoarded K` (all N) or `hoarded K, then: ERROR` |
+//! | `pollables:N` | makes N clock pollables and keeps them across calls; returns `kept N` |
 //!
 //! `list(pattern)` returns `ok` and `calls` when they match, except that the
 //! pattern `garbage*` returns a name that does not match it. `setup` fails
 //! when the config has `fail_setup`.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::hint::black_box;
 
 use pp_secrets_guest::http::Request;
@@ -34,6 +36,10 @@ use pp_secrets_guest::{Config, Error, Pattern, Provider};
 /// The misbehaving provider.
 pub struct Hostile {
     calls: Cell<u64>,
+    /// What `hoard` and `pollables` keep.
+    kept_files: RefCell<Vec<std::fs::File>>,
+    #[cfg(target_arch = "wasm32")]
+    kept_pollables: RefCell<Vec<wasip2::io::poll::Pollable>>,
 }
 
 impl Provider for Hostile {
@@ -43,6 +49,9 @@ impl Provider for Hostile {
         }
         Ok(Self {
             calls: Cell::new(0),
+            kept_files: RefCell::new(Vec::new()),
+            #[cfg(target_arch = "wasm32")]
+            kept_pollables: RefCell::new(Vec::new()),
         })
     }
 
@@ -90,6 +99,33 @@ impl Provider for Hostile {
                     eprintln!("{}", "z".repeat(63));
                 }
                 Ok("flooded".into())
+            }
+            "hoard" => {
+                let (count, path) = argument.split_once(':').unwrap_or(("0", argument));
+                let count: usize = count.parse().unwrap_or(0);
+                let mut kept = self.kept_files.borrow_mut();
+                let mut opened = 0;
+                for _ in 0..count {
+                    match std::fs::File::open(path) {
+                        Ok(file) => {
+                            kept.push(file);
+                            opened += 1;
+                        }
+                        Err(e) => return Ok(format!("hoarded {opened}, then: {e}")),
+                    }
+                }
+                Ok(format!("hoarded {opened}"))
+            }
+            #[cfg(target_arch = "wasm32")]
+            "pollables" => {
+                let count: usize = argument.parse().unwrap_or(0);
+                let mut kept = self.kept_pollables.borrow_mut();
+                for _ in 0..count {
+                    kept.push(wasip2::clocks::monotonic_clock::subscribe_duration(
+                        3_600_000_000_000,
+                    ));
+                }
+                Ok(format!("kept {}", kept.len()))
             }
             _ => Ok(format!("value-of-{name}")),
         }

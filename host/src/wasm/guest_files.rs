@@ -1,0 +1,180 @@
+//! Opening files for a guest (`wasi:filesystem` `open-at`), in place of
+//! wasmtime's own: read-only, never blocking, regular files and
+//! directories only, and at most `limits.open_files` open at once per
+//! instance.
+//!
+//! wasmtime opens by path with a blocking `open(2)` on the calling thread,
+//! where neither the epoch deadline nor the call's timeout can stop it: a
+//! FIFO in a granted directory (or a file swapped for one between a
+//! guest's check and its open) would hold the call, and the thread, until
+//! someone writes to it. Here the open itself cannot block (`O_NONBLOCK`,
+//! `O_NOCTTY`), and the type is checked on the file that was opened, so
+//! there is no window between check and open: a FIFO, socket or device
+//! node is refused with `access`. Every other filesystem call
+//! (`stat-at`, `readlink-at`, `read-directory`, reading an open regular
+//! file) cannot block on such a file.
+//!
+//! Every grant is read-only, so a request to create, truncate or write is
+//! refused with `not-permitted`, as wasmtime does.
+
+use std::path::Path;
+use std::sync::{Arc, Weak};
+
+use cap_primitives::fs::{FollowSymlinks, OpenOptions, OpenOptionsExt};
+use wasmtime::component::{Linker, Resource};
+use wasmtime_wasi::filesystem::{Descriptor, Dir, File};
+use wasmtime_wasi::p2::bindings::filesystem::types::{
+    DescriptorFlags, ErrorCode, OpenFlags, PathFlags,
+};
+use wasmtime_wasi::{OpenMode, WasiView};
+
+/// The `wasi:filesystem/types` interface as wasmtime-wasi defines it
+/// (guests importing any 0.2.x version are served by it).
+const FILESYSTEM_TYPES: &str = "wasi:filesystem/types@0.2.12";
+
+/// Whether filesystem calls run on the calling thread: they cannot block
+/// for long once opens cannot, and the hop to tokio's blocking pool costs
+/// about 20 us each way.
+pub(crate) const INLINE: bool = true;
+
+/// The files and directories one instance has open, up to a limit.
+pub(crate) struct OpenFiles {
+    limit: usize,
+    open: Vec<Weak<std::fs::File>>,
+}
+
+impl OpenFiles {
+    /// Room for `limit` open files and directories (granted directories
+    /// themselves not counted).
+    pub(crate) fn new(limit: usize) -> Self {
+        Self {
+            limit,
+            open: Vec::new(),
+        }
+    }
+
+    /// How many are open now: a file stays open while the guest holds its
+    /// descriptor or a stream reading it.
+    pub(crate) fn count(&mut self) -> usize {
+        self.open.retain(|file| file.strong_count() > 0);
+        self.open.len()
+    }
+}
+
+/// A store's data that keeps an [`OpenFiles`].
+pub(crate) trait GuestFiles: WasiView {
+    /// The instance's open files.
+    fn open_files(&mut self) -> &mut OpenFiles;
+}
+
+/// Replaces wasmtime's `open-at` in `linker` (which must already have
+/// WASI) with [`open_at`].
+pub(crate) fn replace_open_at<T: GuestFiles + 'static>(
+    linker: &mut Linker<T>,
+) -> wasmtime::Result<()> {
+    linker.allow_shadowing(true);
+    linker.instance(FILESYSTEM_TYPES)?.func_wrap(
+        "[method]descriptor.open-at",
+        |mut store,
+         (dir, path_flags, path, open_flags, flags): (
+            Resource<Descriptor>,
+            PathFlags,
+            String,
+            OpenFlags,
+            DescriptorFlags,
+        )| {
+            let opened = open_at(store.data_mut(), &dir, path_flags, &path, open_flags, flags)?;
+            Ok((opened,))
+        },
+    )?;
+    linker.allow_shadowing(false);
+    Ok(())
+}
+
+/// Opens `path` under the directory `dir` for reading, as described in the
+/// module docs. A table that is full is a trap (the call fails).
+fn open_at<T: GuestFiles>(
+    state: &mut T,
+    dir: &Resource<Descriptor>,
+    path_flags: PathFlags,
+    path: &str,
+    open_flags: OpenFlags,
+    flags: DescriptorFlags,
+) -> wasmtime::Result<Result<Resource<Descriptor>, ErrorCode>> {
+    let (base, perms) = match state.ctx().table.get(dir)? {
+        Descriptor::Dir(dir) => (Arc::clone(&dir.dir), dir.perms),
+        Descriptor::File(_) => return Ok(Err(ErrorCode::NotDirectory)),
+    };
+    let writes = OpenFlags::CREATE | OpenFlags::EXCLUSIVE | OpenFlags::TRUNCATE;
+    if open_flags.intersects(writes)
+        || flags.intersects(DescriptorFlags::WRITE | DescriptorFlags::MUTATE_DIRECTORY)
+    {
+        return Ok(Err(ErrorCode::NotPermitted));
+    }
+    let syncs = DescriptorFlags::FILE_INTEGRITY_SYNC
+        | DescriptorFlags::DATA_INTEGRITY_SYNC
+        | DescriptorFlags::REQUESTED_WRITE_SYNC;
+    if flags.intersects(syncs) {
+        return Ok(Err(ErrorCode::Unsupported));
+    }
+    let files = state.open_files();
+    if files.count() >= files.limit {
+        tracing::debug!(limit = files.limit, "open refused: limits.open_files reached");
+        return Ok(Err(ErrorCode::InsufficientMemory));
+    }
+
+    let mut options = OpenOptions::new();
+    options
+        .read(true)
+        ._cap_fs_ext_follow(if path_flags.contains(PathFlags::SYMLINK_FOLLOW) {
+            FollowSymlinks::Yes
+        } else {
+            FollowSymlinks::No
+        })
+        ._cap_fs_ext_nonblock(true)
+        .custom_flags(rustix::fs::OFlags::NOCTTY.bits() as i32);
+    let opened = match cap_primitives::fs::open(&base, Path::new(path), &options) {
+        Ok(opened) => opened,
+        Err(e) => return Ok(Err(ErrorCode::from(&e))),
+    };
+    let kind = match opened.metadata() {
+        Ok(meta) => meta.file_type(),
+        Err(e) => return Ok(Err(ErrorCode::from(&e))),
+    };
+    let descriptor = if kind.is_dir() {
+        Descriptor::Dir(Dir::new(opened, perms, OpenMode::READ, INLINE))
+    } else if open_flags.contains(OpenFlags::DIRECTORY) {
+        return Ok(Err(ErrorCode::NotDirectory));
+    } else if kind.is_file() {
+        Descriptor::File(File::new(opened, perms, OpenMode::READ, INLINE))
+    } else {
+        // A FIFO, socket or device node: never served.
+        return Ok(Err(ErrorCode::Access));
+    };
+    let handle = match &descriptor {
+        Descriptor::Dir(dir) => Arc::downgrade(&dir.dir),
+        Descriptor::File(file) => Arc::downgrade(&file.file),
+    };
+    let pushed = state.ctx().table.push(descriptor)?;
+    state.open_files().open.push(handle);
+    Ok(Ok(pushed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closed_files_leave_the_count() {
+        let mut files = OpenFiles::new(2);
+        let (a, b) = (
+            Arc::new(tempfile::tempfile().expect("file")),
+            Arc::new(tempfile::tempfile().expect("file")),
+        );
+        files.open.push(Arc::downgrade(&a));
+        files.open.push(Arc::downgrade(&b));
+        assert_eq!(files.count(), 2);
+        drop(a);
+        assert_eq!(files.count(), 1);
+    }
+}

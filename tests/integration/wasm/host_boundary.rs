@@ -1,0 +1,250 @@
+//! The sandbox at the host boundary: what a guest makes the host do on its
+//! behalf stays bounded. Files that are not regular files (FIFOs, device
+//! nodes, a file swapped for a FIFO) are refused at once instead of
+//! blocking the host; open files and host handles are capped per instance,
+//! so a guest that hoards them cannot starve another backend.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use pp_secrets::ErrorKind;
+
+use super::{guest, manager, serving_dir, shared_cache, wasm_backend};
+use crate::support::{Run, block_on, cli};
+
+/// A call that was not stopped would hang for ever; one that was ends well
+/// within this.
+const ENDS_WITHIN: Duration = Duration::from_secs(20);
+
+/// Makes a FIFO at `path`.
+fn mkfifo(path: &Path) {
+    let status = Command::new("mkfifo").arg(path).status().expect("mkfifo runs");
+    assert!(status.success(), "mkfifo {}", path.display());
+}
+
+/// `pp-secrets -c <config> <args>` under `prlimit` options `limits`, killed
+/// (and the test failed) if it runs past [`ENDS_WITHIN`].
+fn run_bounded(config: &Path, args: &[&str], limits: &[&str]) -> Run {
+    let binary = cli().get_program().to_owned();
+    let mut command = cli();
+    if !limits.is_empty() {
+        command = Command::new("prlimit");
+        command.env_clear().envs(cli().get_envs().filter_map(|(k, v)| Some((k, v?))));
+        command.args(limits).arg("--").arg(binary);
+    }
+    let mut child = command
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("pp-secrets runs");
+    let started = Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if started.elapsed() > ENDS_WITHIN {
+            let _ = child.kill();
+            panic!("pp-secrets {args:?} hung past {ENDS_WITHIN:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("output").into()
+}
+
+/// A config file in `dir` with the hostile provider granted `dir` (with
+/// `limits`) and a `file` backend `local` reading `dir/secrets.yaml`.
+fn hostile_config(dir: &Path, limits: &str) -> Option<PathBuf> {
+    let hostile = guest("hostile")?;
+    let settings = format!(
+        "      allow: {{ dirs: [{:?}] }}\n      limits: {limits}\n",
+        dir.display().to_string()
+    );
+    std::fs::write(dir.join("secrets.yaml"), "api_key: boundary-value\n").expect("write");
+    let config = dir.join("config.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "secrets:\n  enabled: true\n  wasm_cache: {:?}\n  backends:\n{}    local:\n      \
+             type: file\n      path: secrets.yaml\n",
+            shared_cache().display().to_string(),
+            wasm_backend("hostile", &hostile, &settings)
+        ),
+    )
+    .expect("write config");
+    Some(config)
+}
+
+#[test]
+fn a_fifo_in_a_granted_directory_is_refused_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let Some(config) = hostile_config(dir.path(), "{ timeout_ms: 500 }") else {
+        return;
+    };
+    let fifo = dir.path().join("fifo");
+    mkfifo(&fifo);
+    let run = run_bounded(
+        &config,
+        &["get", &format!("hostile:file:{}", fifo.display())],
+        &[],
+    );
+    run.expect_code(3);
+    assert!(run.stderr.contains("Permission denied"), "{}", run.stderr);
+}
+
+#[test]
+fn a_device_node_in_a_granted_directory_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let Some(config) = hostile_config(dir.path(), "{ timeout_ms: 2000 }") else {
+        return;
+    };
+    // A node like /dev/zero, which a reader would read for ever.
+    let zero = dir.path().join("zero");
+    let made = Command::new("mknod")
+        .arg(&zero)
+        .args(["c", "1", "5"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !made {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "mknod needs root, which CI has"
+        );
+        eprintln!("\n*** SKIPPING: mknod needs root ***\n");
+        return;
+    }
+    let run = run_bounded(
+        &config,
+        &["get", &format!("hostile:file:{}", zero.display())],
+        &[],
+    );
+    run.expect_code(3);
+    assert!(run.stderr.contains("Permission denied"), "{}", run.stderr);
+}
+
+#[test]
+fn a_secret_swapped_for_a_fifo_never_hangs_the_dir_provider() {
+    let Some(dir_provider) = guest("dir") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (secret, regular, fifo) = (
+        dir.path().join("token"),
+        dir.path().join(".regular"),
+        dir.path().join(".fifo"),
+    );
+    std::fs::write(&secret, "swap-value").expect("write");
+    let secrets = Arc::new(manager(&format!(
+        "  backends:\n{}",
+        wasm_backend(
+            "mounted",
+            &dir_provider,
+            &format!("{}      limits: {{ timeout_ms: 500 }}\n", serving_dir(dir.path()))
+        )
+    )));
+    // Swap the name between a regular file and a FIFO as fast as possible.
+    let stop = Arc::new(AtomicBool::new(false));
+    let swapper = {
+        let stop = Arc::clone(&stop);
+        let secret = secret.clone();
+        std::thread::spawn(move || {
+            let mut swaps = 0u32;
+            while !stop.load(Ordering::Relaxed) {
+                let _ = std::fs::write(&regular, "swap-value");
+                let _ = std::fs::rename(&regular, &secret);
+                mkfifo(&fifo);
+                let _ = std::fs::rename(&fifo, &secret);
+                swaps += 1;
+            }
+            swaps
+        })
+    };
+    let (done, finished) = std::sync::mpsc::channel();
+    let reader = {
+        let secrets = Arc::clone(&secrets);
+        std::thread::spawn(move || {
+            let mut served = 0;
+            for _ in 0..300 {
+                if let Ok(value) = block_on(secrets.get_raw("mounted:token")) {
+                    assert_eq!(value.expose(), "swap-value");
+                    served += 1;
+                }
+                secrets.invalidate("mounted:token");
+            }
+            let _ = done.send(served);
+        })
+    };
+    let served = finished.recv_timeout(ENDS_WITHIN);
+    stop.store(true, Ordering::Relaxed);
+    let swaps = swapper.join().expect("swapper");
+    let served = served.expect("every get ended: none hung on the FIFO");
+    reader.join().expect("reader");
+    assert!(swaps > 0);
+    eprintln!("{served} of 300 gets served during {swaps} swaps");
+}
+
+#[test]
+fn a_guest_hoarding_files_cannot_starve_another_backend() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let Some(config) = hostile_config(dir.path(), "{ open_files: 8 }") else {
+        return;
+    };
+    let target = dir.path().join("secrets.yaml");
+    let template = dir.path().join("template.yaml");
+    std::fs::write(
+        &template,
+        format!(
+            "hoarded: ${{secret://hostile:hoard:1000:{}}}\nagain: \
+             ${{secret://hostile:hoard:1000:{}/./secrets.yaml}}\nkey: \
+             ${{secret://local:api_key}}\n",
+            target.display(),
+            dir.path().display()
+        ),
+    )
+    .expect("write template");
+    // Few enough descriptors that an uncapped hoard would take them all.
+    let run = run_bounded(
+        &config,
+        &["render", &template.display().to_string()],
+        &["--nofile=128:128"],
+    );
+    run.expect_code(0);
+    assert!(
+        run.stdout.contains("hoarded 8, then:"),
+        "{}",
+        run.stdout
+    );
+    // The same instance still holds its 8: it gets none more.
+    assert!(
+        run.stdout.contains("hoarded 0, then:"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("key: boundary-value"), "{}", run.stdout);
+}
+
+#[test]
+fn a_guest_at_its_handle_cap_costs_one_call() {
+    let Some(hostile) = guest("hostile") else {
+        return;
+    };
+    let secrets = manager(&format!(
+        "  backends:\n{}    env: {{}}\n",
+        wasm_backend(
+            "hostile",
+            &hostile,
+            "      limits: { handles: 64, instances: 1 }\n"
+        )
+    ));
+    let kept = block_on(secrets.get_raw("hostile:pollables:10")).expect("under the cap");
+    assert_eq!(kept.expose(), "kept 10");
+    let error = block_on(secrets.get_raw("hostile:pollables:1000")).expect_err("over the cap");
+    assert_eq!(error.kind(), ErrorKind::Backend, "{error}");
+    // A fresh instance serves the next call; other backends never noticed.
+    let kept = block_on(secrets.get_raw("hostile:pollables:1")).expect("fresh instance");
+    assert_eq!(kept.expose(), "kept 1");
+    assert!(block_on(secrets.get_raw("env:PATH")).is_ok());
+}
