@@ -119,7 +119,10 @@ fn open_at<T: GuestFiles>(
     }
     let files = state.open_files();
     if files.count() >= files.limit {
-        tracing::debug!(limit = files.limit, "open refused: limits.open_files reached");
+        tracing::debug!(
+            limit = files.limit,
+            "open refused: limits.open_files reached"
+        );
         return Ok(Err(ErrorCode::InsufficientMemory));
     }
 

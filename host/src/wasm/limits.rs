@@ -97,7 +97,9 @@ impl ResourceLimiter for MemoryBudget {
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        let extra = desired.saturating_sub(current).saturating_mul(TABLE_ELEMENT_BYTES);
+        let extra = desired
+            .saturating_sub(current)
+            .saturating_mul(TABLE_ELEMENT_BYTES);
         let allowed = desired <= MAX_TABLE_ELEMENTS
             && self
                 .used
@@ -122,8 +124,16 @@ mod tests {
         let mut budget = MemoryBudget::new(1);
         assert!(budget.memory_growing(0, MIB / 2, None).unwrap_or(false));
         let half_in_elements = MIB / 2 / TABLE_ELEMENT_BYTES;
-        assert!(budget.table_growing(0, half_in_elements, None).unwrap_or(false));
-        assert!(!budget.table_growing(half_in_elements, half_in_elements + 1, None).unwrap_or(true));
+        assert!(
+            budget
+                .table_growing(0, half_in_elements, None)
+                .unwrap_or(false)
+        );
+        assert!(
+            !budget
+                .table_growing(half_in_elements, half_in_elements + 1, None)
+                .unwrap_or(true)
+        );
         assert!(budget.refused());
     }
 

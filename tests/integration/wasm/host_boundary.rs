@@ -21,7 +21,10 @@ const ENDS_WITHIN: Duration = Duration::from_secs(20);
 
 /// Makes a FIFO at `path`.
 fn mkfifo(path: &Path) {
-    let status = Command::new("mkfifo").arg(path).status().expect("mkfifo runs");
+    let status = Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo runs");
     assert!(status.success(), "mkfifo {}", path.display());
 }
 
@@ -32,7 +35,9 @@ fn run_bounded(config: &Path, args: &[&str], limits: &[&str]) -> Run {
     let mut command = cli();
     if !limits.is_empty() {
         command = Command::new("prlimit");
-        command.env_clear().envs(cli().get_envs().filter_map(|(k, v)| Some((k, v?))));
+        command
+            .env_clear()
+            .envs(cli().get_envs().filter_map(|(k, v)| Some((k, v?))));
         command.args(limits).arg("--").arg(binary);
     }
     let mut child = command
@@ -142,7 +147,10 @@ fn a_secret_swapped_for_a_fifo_never_hangs_the_dir_provider() {
         wasm_backend(
             "mounted",
             &dir_provider,
-            &format!("{}      limits: {{ timeout_ms: 500 }}\n", serving_dir(dir.path()))
+            &format!(
+                "{}      limits: {{ timeout_ms: 500 }}\n",
+                serving_dir(dir.path())
+            )
         )
     )));
     // Swap the name between a regular file and a FIFO as fast as possible.
@@ -212,17 +220,9 @@ fn a_guest_hoarding_files_cannot_starve_another_backend() {
         &["--nofile=128:128"],
     );
     run.expect_code(0);
-    assert!(
-        run.stdout.contains("hoarded 8, then:"),
-        "{}",
-        run.stdout
-    );
+    assert!(run.stdout.contains("hoarded 8, then:"), "{}", run.stdout);
     // The same instance still holds its 8: it gets none more.
-    assert!(
-        run.stdout.contains("hoarded 0, then:"),
-        "{}",
-        run.stdout
-    );
+    assert!(run.stdout.contains("hoarded 0, then:"), "{}", run.stdout);
     assert!(run.stdout.contains("key: boundary-value"), "{}", run.stdout);
 }
 
