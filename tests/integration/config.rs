@@ -169,6 +169,32 @@ mod wasm_settings {
     }
 
     #[test]
+    fn directories_that_would_defeat_the_sandbox_are_refused() {
+        let link_dir = tempfile::tempdir().expect("tempdir");
+        let link = link_dir.path().join("into-proc");
+        std::os::unix::fs::symlink("/proc/self", &link).expect("symlink");
+        let link = link.display().to_string();
+        for (dir, problem) in [
+            ("/", "is the root directory"),
+            ("/proc", "is on procfs"),
+            ("/proc/self", "is on procfs"),
+            ("/sys/kernel", "is on sysfs"),
+            ("/dev", "is on devfs"),
+            ("/etc/../proc", "resolves to /proc, which is on procfs"),
+            (link.as_str(), "which is on procfs"),
+        ] {
+            let msg = error(&format!(
+                "      path: p.wasm\n      allow: {{ dirs: [/srv/ok, {dir:?}] }}\n"
+            ));
+            assert!(
+                msg.contains("secrets.backends.plugin.allow.dirs[1]"),
+                "{msg}"
+            );
+            assert!(msg.contains(problem), "{dir}: {msg}");
+        }
+    }
+
+    #[test]
     fn hosts_are_host_and_port_as_written() {
         let s = settings(
             "      path: p.wasm\n      allow: { hosts: [\"127.0.0.1:2379\", Etcd.Internal, \"[::1]:8080\"] }\n",

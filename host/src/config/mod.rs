@@ -8,6 +8,8 @@
 //! field). Other sections belong to the application and are kept as they
 //! are, for [`tokens`](crate::tokens) to resolve later.
 
+#[cfg(feature = "wasm")]
+mod dir_grant;
 mod expand;
 mod fields;
 mod model;
@@ -18,6 +20,8 @@ use std::path::{Path, PathBuf};
 
 use serde_yaml::Value;
 
+#[cfg(feature = "wasm")]
+pub(crate) use dir_grant::{checked_dir_grant, kernel_filesystem, refused_dir_grant};
 pub use expand::{UnsetVariable, expand_from_env, expand_vars};
 #[cfg(feature = "aws")]
 pub use model::AwsSettings;

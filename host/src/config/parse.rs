@@ -4,6 +4,8 @@ use std::path::Path;
 
 use serde_yaml::Value;
 
+#[cfg(feature = "wasm")]
+use crate::config::dir_grant::checked_dir_grant;
 use crate::config::fields::{Fields, kind_of};
 #[cfg(feature = "aws")]
 use crate::config::model::AwsSettings;
@@ -265,7 +267,10 @@ fn parse_wasm(fields: &Fields, context: &str, base_dir: &Path) -> Result<WasmSet
         if dir.is_empty() {
             return Err(allow.error(&format!("dirs[{i}]"), "must not be empty"));
         }
-        dirs.push(resolve(base_dir, dir));
+        let grant = checked_dir_grant(resolve(base_dir, dir), |_, problem| {
+            allow.error(&format!("dirs[{i}]"), format!("{dir:?} {problem}"))
+        })?;
+        dirs.push(grant);
     }
     let mut hosts = Vec::new();
     for (i, entry) in allow.string_list("hosts")?.iter().enumerate() {

@@ -15,7 +15,9 @@
 //! file) cannot block on such a file.
 //!
 //! Every grant is read-only, so a request to create, truncate or write is
-//! refused with `not-permitted`, as wasmtime does.
+//! refused with `not-permitted`, as wasmtime does. A file on one of the
+//! kernel's filesystems (procfs, sysfs, devfs, ...; a mount inside a
+//! granted directory) is refused with `access`.
 
 use std::path::Path;
 use std::sync::{Arc, Weak};
@@ -27,6 +29,8 @@ use wasmtime_wasi::p2::bindings::filesystem::types::{
     DescriptorFlags, ErrorCode, OpenFlags, PathFlags,
 };
 use wasmtime_wasi::{OpenMode, WasiView};
+
+use crate::config::kernel_filesystem;
 
 /// The `wasi:filesystem/types` interface as wasmtime-wasi defines it
 /// (guests importing any 0.2.x version are served by it).
@@ -140,6 +144,10 @@ fn open_at<T: GuestFiles>(
         Ok(opened) => opened,
         Err(e) => return Ok(Err(ErrorCode::from(&e))),
     };
+    if let Some(filesystem) = kernel_filesystem(&opened) {
+        tracing::debug!(filesystem, "open refused: a kernel filesystem");
+        return Ok(Err(ErrorCode::Access));
+    }
     let kind = match opened.metadata() {
         Ok(meta) => meta.file_type(),
         Err(e) => return Ok(Err(ErrorCode::from(&e))),

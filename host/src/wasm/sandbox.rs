@@ -23,7 +23,7 @@ use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{FsPerms, ResourceTable, WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
-use crate::config::Grants;
+use crate::config::{Grants, refused_dir_grant};
 use crate::wasm::guest_files::{self, GuestFiles, OpenFiles};
 use crate::wasm::guest_log::GuestLog;
 use crate::wasm::http_grants::{HttpGrants, TlsProblems};
@@ -160,6 +160,11 @@ impl GuestState {
             }
         }
         for dir in &grants.dirs {
+            // Checked when the grant was made; again here, in case the path
+            // now leads somewhere else.
+            if let Some(problem) = refused_dir_grant(dir) {
+                return Err(format!("granted directory {} {problem}", dir.display()));
+            }
             let Some(guest_path) = dir.to_str() else {
                 return Err(format!(
                     "granted directory {} is not valid UTF-8",

@@ -313,7 +313,10 @@ fn the_sandbox_grants_only_what_the_policy_names() {
     let outside = backends.dir.path().join("app.env").display().to_string();
     let results = probe(
         &backends.manager,
-        policy(&[]).grant_env("PATH").grant_dir(&granted),
+        policy(&[])
+            .grant_env("PATH")
+            .grant_dir(&granted)
+            .expect("an ordinary directory"),
         &[
             ("env", "PATH"),
             ("env", "HOME"),

@@ -248,3 +248,57 @@ fn a_guest_at_its_handle_cap_costs_one_call() {
     assert_eq!(kept.expose(), "kept 1");
     assert!(block_on(secrets.get_raw("env:PATH")).is_ok());
 }
+
+#[test]
+fn procfs_mounted_inside_a_granted_directory_is_not_readable() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let Some(config) = hostile_config(dir.path(), "{ timeout_ms: 2000 }") else {
+        return;
+    };
+    let mount_point = dir.path().join("p");
+    std::fs::create_dir(&mount_point).expect("mkdir");
+    let mounted = Command::new("mount")
+        .args(["-t", "proc", "proc"])
+        .arg(&mount_point)
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("\n*** SKIPPING: mounting procfs needs root and CAP_SYS_ADMIN ***\n");
+        return;
+    }
+    let environ = mount_point.join("self/environ");
+    let run = run_bounded(
+        &config,
+        &["get", &format!("hostile:file:{}", environ.display())],
+        &[],
+    );
+    let _ = Command::new("umount").arg(&mount_point).status();
+    run.expect_code(3);
+    assert!(run.stderr.contains("Permission denied"), "{}", run.stderr);
+}
+
+#[test]
+fn run_wasm_refuses_to_grant_procfs() {
+    let Some(probe) = guest("probe") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("config.yaml");
+    std::fs::write(&config, "secrets:\n  enabled: true\n").expect("write");
+    let run = run_bounded(
+        &config,
+        &[
+            "run-wasm",
+            &probe.display().to_string(),
+            "--allow-dir",
+            "/proc/self",
+            "--",
+            "read",
+            "/proc/self/environ",
+        ],
+        &[],
+    );
+    run.expect_code(2);
+    assert!(run.stderr.contains("is on procfs"), "{}", run.stderr);
+}

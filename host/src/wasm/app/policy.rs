@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use crate::config::{Grants, HostGrant, Limits, TlsSettings};
+use crate::config::{Grants, HostGrant, Limits, TlsSettings, checked_dir_grant};
 use crate::error::{Error, Result};
 use crate::key::SecretKey;
 use crate::provider::Pattern;
@@ -143,10 +143,16 @@ impl AppPolicy {
     }
 
     /// Lets the app read (not write) the host directory `dir`, at the same
-    /// absolute path inside the app.
-    pub fn grant_dir(mut self, dir: impl Into<PathBuf>) -> Self {
-        self.grants.dirs.push(dir.into());
-        self
+    /// absolute path inside the app. Fails for the root directory and for
+    /// the kernel's filesystems (procfs, sysfs, devfs and their kin), or a
+    /// path that resolves into them.
+    pub fn grant_dir(mut self, dir: impl Into<PathBuf>) -> Result<Self> {
+        let dir = checked_dir_grant(dir.into(), |dir, problem| Error::InvalidGrant {
+            grant: format!("directory {:?}", dir.display().to_string()),
+            problem,
+        })?;
+        self.grants.dirs.push(dir);
+        Ok(self)
     }
 
     /// Lets the app send HTTP requests (wasi:http) to `host` (`host:port`,

@@ -34,7 +34,7 @@ pub async fn run(config: &Path, request: RunWasmArgs) -> Result<i32, Failure> {
     }
     for dir in &request.allow_dir {
         // The app sees a granted directory at its absolute host path.
-        policy = policy.grant_dir(absolute_path("--allow-dir", dir)?);
+        policy = policy.grant_dir(absolute_path("--allow-dir", dir)?)?;
     }
 
     if let Some(ca_file) = &request.ca_file {
