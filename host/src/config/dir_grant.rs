@@ -14,9 +14,10 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use rustix::fd::AsFd;
+use rustix::fs::FsWord;
 
 /// Kernel filesystems a guest must never read, by `statfs` magic number.
-const KERNEL_FILESYSTEMS: &[(i64, &str)] = &[
+const KERNEL_FILESYSTEMS: &[(FsWord, &str)] = &[
     (0x9fa0, "procfs"),
     (0x6265_6572, "sysfs"),
     (0x1cd1, "devpts"),
@@ -82,7 +83,7 @@ fn kernel_dir(path: &Path) -> Option<&'static str> {
 /// guest must never read (the device filesystem is told by its device
 /// number, since it shares tmpfs's magic number).
 pub(crate) fn kernel_filesystem(file: &impl AsFd) -> Option<&'static str> {
-    let magic = i64::from(rustix::fs::fstatfs(file).ok()?.f_type);
+    let magic = rustix::fs::fstatfs(file).ok()?.f_type;
     if let Some((_, name)) = KERNEL_FILESYSTEMS.iter().find(|(m, _)| *m == magic) {
         return Some(name);
     }
