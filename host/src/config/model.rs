@@ -63,6 +63,9 @@ pub struct BackendConfig {
 /// already resolved against the config file's directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
+// Built once per backend at start-up: the size of the largest variant
+// costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 pub enum BackendKind {
     /// `type: env`: the process environment.
     Env,
