@@ -112,6 +112,8 @@ mod wasm_settings {
                 instances: 4,
                 open_files: 16,
                 handles: 256,
+                max_names: 100_000,
+                max_reply_mb: 64,
             }
         );
     }
@@ -122,7 +124,7 @@ mod wasm_settings {
             "      path: /opt/p.wasm\n      config: { dir: /run/secrets, retries: 3 }\n      \
              allow: { env: [TOKEN], dirs: [/run/secrets, rel] }\n      \
              limits: { memory_mb: 16, timeout_ms: 250, instances: 2, open_files: 8, \
-             handles: 100 }\n",
+             handles: 100, max_names: 10, max_reply_mb: 2 }\n",
         )
         .expect("valid");
         assert_eq!(s.config["dir"].expose(), "/run/secrets");
@@ -143,6 +145,8 @@ mod wasm_settings {
                 instances: 2,
                 open_files: 8,
                 handles: 100,
+                max_names: 10,
+                max_reply_mb: 2,
             }
         );
     }

@@ -235,6 +235,11 @@ pub struct Limits {
     /// (open files, streams, pollables, HTTP requests, headers and bodies:
     /// every entry of its resource table).
     pub handles: usize,
+    /// `limits.max_names`: names in one `list` or bulk reply.
+    pub max_names: usize,
+    /// `limits.max_reply_mb`: bytes of names and values in one `list` or
+    /// bulk reply, in MiB.
+    pub max_reply_mb: u64,
 }
 
 #[cfg(feature = "wasm")]
@@ -258,6 +263,12 @@ impl Limits {
     pub const DEFAULT_HANDLES: usize = 256;
     /// The most handles per instance accepted.
     pub const MAX_HANDLES: usize = 65_536;
+    /// The default of `max_names`.
+    pub const DEFAULT_MAX_NAMES: usize = 100_000;
+    /// The largest `max_names` accepted.
+    pub const MAX_MAX_NAMES: usize = 10_000_000;
+    /// The default of `max_reply_mb`.
+    pub const DEFAULT_MAX_REPLY_MB: u64 = 64;
 }
 
 #[cfg(feature = "wasm")]
@@ -269,6 +280,8 @@ impl Default for Limits {
             instances: 4,
             open_files: Self::DEFAULT_OPEN_FILES,
             handles: Self::DEFAULT_HANDLES,
+            max_names: Self::DEFAULT_MAX_NAMES,
+            max_reply_mb: Self::DEFAULT_MAX_REPLY_MB,
         }
     }
 }

@@ -43,6 +43,8 @@ const WASM_LIMIT_FIELDS: &[&str] = &[
     "instances",
     "open_files",
     "handles",
+    "max_names",
+    "max_reply_mb",
 ];
 #[cfg(feature = "wasm")]
 const WASM_TLS_FIELDS: &[&str] = &["ca_file", "client_cert", "client_key"];
@@ -288,6 +290,8 @@ fn parse_wasm(fields: &Fields, context: &str, base_dir: &Path) -> Result<WasmSet
         instances: limit_fields.positive("instances", defaults.instances as u64)? as usize,
         open_files: limit_fields.positive("open_files", defaults.open_files as u64)? as usize,
         handles: limit_fields.positive("handles", defaults.handles as u64)? as usize,
+        max_names: limit_fields.positive("max_names", defaults.max_names as u64)? as usize,
+        max_reply_mb: limit_fields.positive("max_reply_mb", defaults.max_reply_mb)?,
     };
     for (field, value, max) in [
         ("memory_mb", limits.memory_mb, Limits::MAX_MEMORY_MB),
@@ -303,6 +307,12 @@ fn parse_wasm(fields: &Fields, context: &str, base_dir: &Path) -> Result<WasmSet
             Limits::MAX_OPEN_FILES as u64,
         ),
         ("handles", limits.handles as u64, Limits::MAX_HANDLES as u64),
+        (
+            "max_names",
+            limits.max_names as u64,
+            Limits::MAX_MAX_NAMES as u64,
+        ),
+        ("max_reply_mb", limits.max_reply_mb, Limits::MAX_MEMORY_MB),
     ] {
         if value > max {
             return Err(limit_fields.error(field, format!("is too large (at most {max})")));

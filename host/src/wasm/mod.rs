@@ -21,6 +21,7 @@ mod compile_cache;
 mod engine;
 mod guest_files;
 mod guest_log;
+mod guest_reply;
 mod guest_text;
 mod guest_trap;
 mod http_client;

@@ -7,7 +7,8 @@
 //! the backend's limits, and gives the instance back. An instance whose
 //! call trapped, ran out of time or returned something the host refused
 //! is thrown away, so the next call starts from a fresh `setup`. At most
-//! `limits.instances` calls run at once; others wait their turn.
+//! `limits.instances` calls run at once; others wait their turn. Replies
+//! are checked (`guest_reply`) before the manager sees them.
 //!
 //! A panic in host code that runs on the guest's behalf (a WASI or
 //! wasi:http host call) ends that call with a backend error: the instance
@@ -29,12 +30,11 @@ use crate::config::WasmSettings;
 use crate::error::{Error, Result};
 use crate::provider::{MatchedSecret, Pattern, ProviderError, SecretsProvider};
 use crate::value::SecretText;
-use crate::wasm::bindings::{GuestError, GuestMatched, Provider, ProviderPre};
+use crate::wasm::bindings::{GuestError, Provider, ProviderPre};
 use crate::wasm::compile_cache::{CompileCache, load_problem};
 use crate::wasm::engine::{deadline_ticks, shared_engine};
-use crate::wasm::guest_text::{
-    DEBUG_DETAIL_CHARS, name_problem, shown, shown_at_length, value_problem,
-};
+use crate::wasm::guest_reply::{self, Matched, Refused, ReplyCaps};
+use crate::wasm::guest_text::{DEBUG_DETAIL_CHARS, shown, shown_at_length};
 use crate::wasm::guest_trap::{Stop, stop_cause};
 use crate::wasm::limits::InstanceLimits;
 use crate::wasm::sandbox::{GuestState, GuestStdio, shared_linker, shared_linker_built};
@@ -57,11 +57,11 @@ struct Instance {
     guest: Provider,
 }
 
-/// What the host asks of a guest.
+/// What the host asks of a guest (a pattern with its glob as sent).
 enum Request<'a> {
     Get(&'a str),
-    List(&'a str),
-    GetMatching(&'a str),
+    List(String, &'a Pattern),
+    GetMatching(String, &'a Pattern),
 }
 
 /// What a guest answered, before the host checks it, with the host's
@@ -71,11 +71,11 @@ struct Answer {
     tls_problems: Vec<String>,
 }
 
-/// What a guest answered.
+/// What a guest answered, checked and copied.
 enum Reply {
-    Value(std::result::Result<String, GuestError>),
+    Value(std::result::Result<SecretText, GuestError>),
     Names(std::result::Result<Vec<String>, GuestError>),
-    Matched(std::result::Result<Vec<GuestMatched>, GuestError>),
+    Matched(std::result::Result<Vec<Matched>, GuestError>),
 }
 
 impl std::fmt::Debug for WasmProvider {
@@ -169,10 +169,12 @@ impl WasmProvider {
                 }
                 None => self.instantiate(ticks).await?,
             };
-            let outcome = invoke(&mut instance, &request).await;
+            let outcome = invoke(&mut instance, &request, self.reply_caps()).await;
             instance.store.data().log.end_call();
             match outcome {
-                Ok(reply) => Ok((instance, reply)),
+                Ok(Ok(reply)) => Ok((instance, reply)),
+                // A refused reply costs the instance: its state is suspect.
+                Ok(Err(Refused(error))) => Err(error),
                 Err(trap) => Err(self.trap_error(&instance.store, &trap)),
             }
         };
@@ -201,6 +203,15 @@ impl WasmProvider {
         })
     }
 
+    fn reply_caps(&self) -> ReplyCaps {
+        let limits = &self.settings.limits;
+        ReplyCaps {
+            names: limits.max_names,
+            bytes: usize::try_from(limits.max_reply_mb.saturating_mul(1 << 20))
+                .unwrap_or(usize::MAX),
+        }
+    }
+
     fn take_idle(&self) -> Option<Instance> {
         self.idle
             .lock()
@@ -226,19 +237,20 @@ impl WasmProvider {
             Ok(guest) => guest,
             Err(e) => return Err(self.trap_error(&store, &e)),
         };
-        let mut config: Vec<(String, String)> = self
-            .settings
-            .config
-            .iter()
-            .map(|(key, value)| (key.clone(), value.expose().to_owned()))
-            .collect();
+        // Wiped however this ends: also when the call's time runs out
+        // during set-up and this future is dropped.
+        let config = SetupConfig(
+            self.settings
+                .config
+                .iter()
+                .map(|(key, value)| (key.clone(), value.expose().to_owned()))
+                .collect(),
+        );
         let setup = guest
             .processpype_secrets_backend()
-            .call_setup(&mut store, &config)
+            .call_setup(&mut store, &config.0)
             .await;
-        for (_, value) in &mut config {
-            value.zeroize();
-        }
+        drop(config);
         store.data().log.end_call();
         match setup {
             Ok(Ok(())) => Ok(Instance { store, guest }),
@@ -280,16 +292,43 @@ fn begin_call(store: &mut Store<GuestState>, ticks: u64) {
     store.data_mut().memory.forget_refusals();
 }
 
-async fn invoke(instance: &mut Instance, request: &Request<'_>) -> wasmtime::Result<Reply> {
+async fn invoke(
+    instance: &mut Instance,
+    request: &Request<'_>,
+    caps: ReplyCaps,
+) -> wasmtime::Result<std::result::Result<Reply, Refused>> {
     let backend = instance.guest.processpype_secrets_backend();
     let store = &mut instance.store;
     Ok(match request {
-        Request::Get(name) => Reply::Value(backend.call_get(store, name).await?),
-        Request::List(pattern) => Reply::Names(backend.call_list(store, pattern).await?),
-        Request::GetMatching(pattern) => {
-            Reply::Matched(backend.call_get_matching(store, pattern).await?)
+        Request::Get(name) => match backend.call_get(store, name).await? {
+            Ok(value) => guest_reply::checked_value(value).map(|v| Reply::Value(Ok(v))),
+            Err(e) => Ok(Reply::Value(Err(e))),
+        },
+        Request::List(glob, pattern) => match backend.call_list(store, glob).await? {
+            Ok(names) => {
+                guest_reply::checked_names(names, pattern, caps).map(|n| Reply::Names(Ok(n)))
+            }
+            Err(e) => Ok(Reply::Names(Err(e))),
+        },
+        Request::GetMatching(glob, pattern) => {
+            match backend.call_get_matching(store, glob).await? {
+                Ok(matched) => guest_reply::checked_matches(matched, pattern, caps)
+                    .map(|m| Reply::Matched(Ok(m))),
+                Err(e) => Ok(Reply::Matched(Err(e))),
+            }
         }
     })
+}
+
+/// The backend's `config` as handed to `setup`, wiped when dropped.
+struct SetupConfig(Vec<(String, String)>);
+
+impl Drop for SetupConfig {
+    fn drop(&mut self) {
+        for (_, value) in &mut self.0 {
+            value.zeroize();
+        }
+    }
 }
 
 /// A guest's own error, escaped and capped.
@@ -315,18 +354,6 @@ fn guest_error(error: GuestError, tls_problems: &[String]) -> ProviderError {
             }
             ProviderError::Failed(reason)
         }
-    }
-}
-
-/// A value from the guest, refused when over the size cap.
-fn checked_value(value: String) -> std::result::Result<SecretText, ProviderError> {
-    let problem = value_problem(value.len());
-    let value = SecretText::new(value);
-    match problem {
-        None => Ok(value),
-        Some(problem) => Err(ProviderError::failed(format!(
-            "the provider returned {problem}"
-        ))),
     }
 }
 
@@ -363,23 +390,6 @@ fn load_and_link(
     })
 }
 
-/// A name from the guest, refused when malformed or outside `pattern`.
-fn checked_name(name: &str, pattern: &Pattern) -> std::result::Result<(), ProviderError> {
-    if let Some(problem) = name_problem(name) {
-        return Err(ProviderError::failed(format!(
-            "the provider returned {problem}"
-        )));
-    }
-    if !pattern.matches(name) {
-        return Err(ProviderError::failed(format!(
-            "the provider returned {:?}, which does not match {:?}",
-            shown(name),
-            pattern.as_str()
-        )));
-    }
-    Ok(())
-}
-
 /// The glob a guest is sent for `pattern` (an exact name has its wildcard
 /// characters escaped).
 fn wire_pattern(pattern: &Pattern) -> String {
@@ -399,21 +409,18 @@ impl SecretsProvider for WasmProvider {
     async fn get(&self, name: &str) -> std::result::Result<SecretText, ProviderError> {
         let answer = self.call(Request::Get(name)).await?;
         match answer.reply {
-            Reply::Value(Ok(value)) => checked_value(value),
+            Reply::Value(Ok(value)) => Ok(value),
             Reply::Value(Err(e)) => Err(guest_error(e, &answer.tls_problems)),
             _ => Err(garbage()),
         }
     }
 
     async fn list(&self, pattern: &Pattern) -> std::result::Result<Vec<String>, ProviderError> {
-        let answer = self.call(Request::List(&wire_pattern(pattern))).await?;
+        let answer = self
+            .call(Request::List(wire_pattern(pattern), pattern))
+            .await?;
         match answer.reply {
-            Reply::Names(Ok(names)) => {
-                for name in &names {
-                    checked_name(name, pattern)?;
-                }
-                Ok(names)
-            }
+            Reply::Names(Ok(names)) => Ok(names),
             Reply::Names(Err(e)) => Err(guest_error(e, &answer.tls_problems)),
             _ => Err(garbage()),
         }
@@ -424,23 +431,16 @@ impl SecretsProvider for WasmProvider {
         pattern: &Pattern,
     ) -> std::result::Result<Vec<MatchedSecret>, ProviderError> {
         let answer = self
-            .call(Request::GetMatching(&wire_pattern(pattern)))
+            .call(Request::GetMatching(wire_pattern(pattern), pattern))
             .await?;
         match answer.reply {
-            Reply::Matched(Ok(matched)) => {
-                let mut out = Vec::with_capacity(matched.len());
-                for entry in matched {
-                    checked_name(&entry.name, pattern)?;
-                    out.push(MatchedSecret {
-                        name: entry.name,
-                        value: match entry.value {
-                            Ok(value) => checked_value(value),
-                            Err(e) => Err(guest_error(e, &answer.tls_problems)),
-                        },
-                    });
-                }
-                Ok(out)
-            }
+            Reply::Matched(Ok(matched)) => Ok(matched
+                .into_iter()
+                .map(|(name, value)| MatchedSecret {
+                    name,
+                    value: value.map_err(|e| guest_error(e, &answer.tls_problems)),
+                })
+                .collect()),
             Reply::Matched(Err(e)) => Err(guest_error(e, &answer.tls_problems)),
             _ => Err(garbage()),
         }

@@ -302,3 +302,48 @@ fn run_wasm_refuses_to_grant_procfs() {
     run.expect_code(2);
     assert!(run.stderr.contains("is on procfs"), "{}", run.stderr);
 }
+
+/// A manager with the hostile provider under `limits` and a load
+/// declaration `declaration`.
+fn loading(declaration: &str, limits: &str) -> Option<pp_secrets::SecretsManager> {
+    let hostile = guest("hostile")?;
+    Some(manager(&format!(
+        "  backends:\n{}  load: [{declaration:?}]\n",
+        wasm_backend("hostile", &hostile, &format!("      limits: {limits}\n"))
+    )))
+}
+
+#[test]
+fn a_bulk_reply_naming_a_secret_twice_is_refused_and_costs_the_instance() {
+    let Some(secrets) = loading("hostile:twice*", "{ instances: 1 }") else {
+        return;
+    };
+    let error = block_on(secrets.load()).expect_err("refused");
+    assert_eq!(error.kind(), ErrorKind::Backend, "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("the name \"twice\" twice in one reply"),
+        "{error}"
+    );
+    let calls = block_on(secrets.get_raw("hostile:calls")).expect("serves");
+    assert_eq!(calls.expose(), "1", "a fresh instance after the refusal");
+}
+
+#[test]
+fn a_reply_past_max_names_is_refused_and_costs_the_instance() {
+    let Some(secrets) = loading("hostile:many*", "{ instances: 1, max_names: 100 }") else {
+        return;
+    };
+    let error = block_on(secrets.load()).expect_err("refused");
+    assert!(
+        error
+            .to_string()
+            .contains("1000 names in one reply (limits.max_names = 100)"),
+        "{error}"
+    );
+    let calls = block_on(secrets.get_raw("hostile:calls")).expect("serves");
+    assert_eq!(calls.expose(), "1", "a fresh instance after the refusal");
+    let listed = block_on(secrets.list("hostile:many*")).expect_err("list is capped too");
+    assert!(listed.to_string().contains("limits.max_names"), "{listed}");
+}

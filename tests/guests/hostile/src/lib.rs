@@ -24,8 +24,9 @@
 //! | `pollables:N` | makes N clock pollables and keeps them across calls; returns `kept N` |
 //!
 //! `list(pattern)` returns `ok` and `calls` when they match, except that the
-//! pattern `garbage*` returns a name that does not match it. `setup` fails
-//! when the config has `fail_setup`.
+//! pattern `garbage*` returns a name that does not match it, `twice*`
+//! returns `twice` twice, and `many*` returns `many-0` to `many-999`.
+//! `setup` fails when the config has `fail_setup`.
 
 use std::cell::{Cell, RefCell};
 use std::hint::black_box;
@@ -134,6 +135,12 @@ impl Provider for Hostile {
     fn list(&self, pattern: &Pattern) -> Result<Vec<String>, Error> {
         if pattern.as_str().starts_with("garbage") {
             return Ok(vec!["not-what-was-asked".into()]);
+        }
+        if pattern.as_str().starts_with("twice") {
+            return Ok(vec!["twice".into(), "twice".into()]);
+        }
+        if pattern.as_str().starts_with("many") {
+            return Ok((0..1_000).map(|i| format!("many-{i}")).collect());
         }
         Ok(["ok", "calls"]
             .into_iter()

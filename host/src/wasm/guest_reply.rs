@@ -1,0 +1,200 @@
+//! A provider's replies, checked before the manager sees them.
+//!
+//! A `list` or bulk reply of more than `limits.max_names` names or
+//! `limits.max_reply_mb` bytes of names and values, a value over the value
+//! cap, a malformed name, a name outside the pattern, or a name that a bulk
+//! reply gives twice, is refused: the call is a backend error and the
+//! instance is thrown away. Values become zeroizing [`SecretText`]s before
+//! any check, so a refused reply is wiped too.
+//!
+//! The reply has been lifted (copied out of the guest) when these checks
+//! run: wasmtime 48 runs the guest's post-return, which frees the reply in
+//! the guest, as soon as the call returns, so a lazily lifted reply could
+//! not be read after it. What bounds the copy itself is the guest's memory
+//! limit: a reply cannot be larger than the memory it was built in.
+
+use std::collections::HashSet;
+
+use crate::provider::{Pattern, ProviderError};
+use crate::value::SecretText;
+use crate::wasm::bindings::{GuestError, GuestMatched};
+use crate::wasm::guest_text::{name_problem, shown, value_problem};
+
+/// How much a `list` or bulk reply may hold.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ReplyCaps {
+    /// Names in one reply.
+    pub(crate) names: usize,
+    /// Bytes of names and values in one reply.
+    pub(crate) bytes: usize,
+}
+
+/// Why a reply was refused (the instance is then thrown away).
+pub(crate) struct Refused(pub(crate) ProviderError);
+
+fn refused(problem: impl std::fmt::Display) -> Refused {
+    Refused(ProviderError::failed(format!(
+        "the provider returned {problem}"
+    )))
+}
+
+/// A name with its value or its own error, as a bulk reply gives them.
+pub(crate) type Matched = (String, Result<SecretText, GuestError>);
+
+/// The reply of `get`: the value, unless it is too large.
+pub(crate) fn checked_value(value: String) -> Result<SecretText, Refused> {
+    let problem = value_problem(value.len());
+    let value = SecretText::new(value);
+    match problem {
+        None => Ok(value),
+        Some(problem) => Err(refused(problem)),
+    }
+}
+
+/// The reply of `list` for `pattern`.
+pub(crate) fn checked_names(
+    names: Vec<String>,
+    pattern: &Pattern,
+    caps: ReplyCaps,
+) -> Result<Vec<String>, Refused> {
+    within_caps(names.len(), names.iter().map(String::len), caps)?;
+    for name in &names {
+        check_name(name, pattern)?;
+    }
+    Ok(names)
+}
+
+/// The reply of `get-matching` for `pattern`.
+pub(crate) fn checked_matches(
+    matched: Vec<GuestMatched>,
+    pattern: &Pattern,
+    caps: ReplyCaps,
+) -> Result<Vec<Matched>, Refused> {
+    // Values into secrets first: whatever is refused below is wiped.
+    let matched: Vec<(String, Result<SecretText, GuestError>)> = matched
+        .into_iter()
+        .map(|entry| (entry.name, entry.value.map(SecretText::new)))
+        .collect();
+    let sizes = matched
+        .iter()
+        .map(|(name, value)| name.len() + value.as_ref().map_or(0, |value| value.expose().len()));
+    within_caps(matched.len(), sizes, caps)?;
+    let mut seen = HashSet::with_capacity(matched.len());
+    let mut out = Vec::with_capacity(matched.len());
+    for (name, value) in matched {
+        check_name(&name, pattern)?;
+        if !seen.insert(name.clone()) {
+            return Err(refused(format_args!(
+                "the name {:?} twice in one reply",
+                shown(&name)
+            )));
+        }
+        let value = match value {
+            Ok(value) => match value_problem(value.expose().len()) {
+                None => Ok(value),
+                Some(problem) => return Err(refused(problem)),
+            },
+            Err(e) => Err(e),
+        };
+        out.push((name, value));
+    }
+    Ok(out)
+}
+
+/// Refuses a reply of `count` entries of `sizes` bytes beyond `caps`.
+fn within_caps(
+    count: usize,
+    sizes: impl Iterator<Item = usize>,
+    caps: ReplyCaps,
+) -> Result<(), Refused> {
+    if count > caps.names {
+        return Err(refused(format_args!(
+            "{count} names in one reply (limits.max_names = {})",
+            caps.names
+        )));
+    }
+    let bytes = sizes.fold(0usize, usize::saturating_add);
+    if bytes > caps.bytes {
+        return Err(refused(format_args!(
+            "a reply of {} MiB (limits.max_reply_mb = {})",
+            bytes.div_ceil(1 << 20),
+            caps.bytes >> 20
+        )));
+    }
+    Ok(())
+}
+
+/// Refuses `name` when malformed or outside `pattern`.
+fn check_name(name: &str, pattern: &Pattern) -> Result<(), Refused> {
+    if let Some(problem) = name_problem(name) {
+        return Err(refused(problem));
+    }
+    if !pattern.matches(name) {
+        return Err(refused(format_args!(
+            "{:?}, which does not match {:?}",
+            shown(name),
+            pattern.as_str()
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CAPS: ReplyCaps = ReplyCaps {
+        names: 3,
+        bytes: 1 << 20,
+    };
+
+    fn matched(name: &str, value: &str) -> GuestMatched {
+        GuestMatched {
+            name: name.into(),
+            value: Ok(value.into()),
+        }
+    }
+
+    fn refusal(result: Result<impl Sized, Refused>) -> String {
+        match result {
+            Ok(_) => panic!("refused"),
+            Err(Refused(error)) => error.to_string(),
+        }
+    }
+
+    #[test]
+    fn a_bulk_reply_naming_a_secret_twice_is_refused() {
+        let pattern = Pattern::new("db_*").expect("glob");
+        let reply = vec![
+            matched("db_a", "1"),
+            matched("db_b", "2"),
+            matched("db_a", "3"),
+        ];
+        let message = refusal(checked_matches(reply, &pattern, CAPS));
+        assert!(message.contains("\"db_a\" twice"), "{message}");
+    }
+
+    #[test]
+    fn replies_past_the_caps_are_refused() {
+        let pattern = Pattern::new("*").expect("glob");
+        let names: Vec<String> = ["a", "b", "c", "d"].map(String::from).into();
+        let message = refusal(checked_names(names, &pattern, CAPS));
+        assert!(
+            message.contains("4 names in one reply (limits.max_names = 3)"),
+            "{message}"
+        );
+
+        let tight = ReplyCaps { names: 3, bytes: 8 };
+        let reply = vec![matched("a", "12345"), matched("b", "12345")];
+        let message = refusal(checked_matches(reply, &pattern, tight));
+        assert!(message.contains("limits.max_reply_mb"), "{message}");
+        assert!(checked_names(vec!["a".into()], &pattern, tight).is_ok());
+    }
+
+    #[test]
+    fn a_name_outside_the_pattern_is_refused() {
+        let pattern = Pattern::new("db_*").expect("glob");
+        let message = refusal(checked_names(vec!["api".into()], &pattern, CAPS));
+        assert!(message.contains("does not match"), "{message}");
+    }
+}
