@@ -173,6 +173,28 @@ mod wasm_settings {
     }
 
     #[test]
+    fn a_leading_tilde_is_the_home_directory_in_every_path_setting() {
+        let Some(home) = std::env::var_os("HOME") else {
+            return;
+        };
+        let home = std::path::PathBuf::from(home);
+        let s = settings(
+            "      path: ~/p.wasm\n      allow: { dirs: [~/mounted] }\n      \
+             tls: { ca_file: ~/ca.pem }\n",
+        )
+        .expect("valid");
+        assert_eq!(s.path, home.join("p.wasm"));
+        assert_eq!(s.grants.dirs, [home.join("mounted")]);
+        assert_eq!(s.tls.ca_file, Some(home.join("ca.pem")));
+        let msg = error("      path: ~bob/p.wasm\n");
+        assert!(msg.contains("secrets.backends.plugin.path"), "{msg}");
+        assert!(
+            msg.contains("only `~` (your home directory) is expanded"),
+            "{msg}"
+        );
+    }
+
+    #[test]
     fn directories_that_would_defeat_the_sandbox_are_refused() {
         let link_dir = tempfile::tempdir().expect("tempdir");
         let link = link_dir.path().join("into-proc");

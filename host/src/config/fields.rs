@@ -110,6 +110,21 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// A path setting (see [`resolve`](super::parse::resolve)): `None` when
+    /// absent or empty.
+    pub fn path(
+        &self,
+        name: &str,
+        base_dir: &std::path::Path,
+    ) -> Result<Option<std::path::PathBuf>> {
+        match self.string(name)? {
+            Some(path) if !path.is_empty() => super::parse::resolve(base_dir, &path)
+                .map(Some)
+                .map_err(|problem| self.error(name, problem)),
+            _ => Ok(None),
+        }
+    }
+
     /// A string that must be present and non-empty.
     pub fn required_string(&self, name: &str, context: &str) -> Result<String> {
         match self.string(name)? {

@@ -1,6 +1,6 @@
 //! Turning the `secrets:` section of a YAML tree into a [`SecretsConfig`].
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_yaml::Value;
 
@@ -100,9 +100,9 @@ pub fn parse_secrets_section(
         Some(Value::Bool(false)) => CompileCacheSetting::Off,
         Some(Value::String(s)) if s == "false" || s == "off" => CompileCacheSetting::Off,
         Some(Value::String(s)) if s == "true" => CompileCacheSetting::Default,
-        Some(Value::String(dir)) if !dir.is_empty() => {
-            CompileCacheSetting::Dir(resolve(base_dir, dir))
-        }
+        Some(Value::String(dir)) if !dir.is_empty() => CompileCacheSetting::Dir(
+            resolve(base_dir, dir).map_err(|problem| fields.error("wasm_cache", problem))?,
+        ),
         Some(other) => {
             return Err(fields.error(
                 "wasm_cache",
@@ -199,13 +199,19 @@ fn parse_backend(
     let fields = Fields::new(settings, &path, file, allowed, &context)?;
     let kind = match type_name.as_str() {
         "file" => BackendKind::File {
-            path: resolve(base_dir, &fields.required_string("path", &context)?),
+            path: fields.path("path", base_dir)?.ok_or_else(|| {
+                Error::config(
+                    file,
+                    &path,
+                    format!("missing required field `path` for {context}"),
+                )
+            })?,
         },
         "dotenv" => BackendKind::Dotenv {
-            path: resolve(
-                base_dir,
-                &fields.string("path")?.unwrap_or_else(|| ".env".into()),
-            ),
+            path: match fields.path("path", base_dir)? {
+                Some(path) => path,
+                None => base_dir.join(".env"),
+            },
         },
         #[cfg(feature = "aws")]
         "aws" => BackendKind::Aws(parse_aws(&fields)?),
@@ -250,7 +256,8 @@ fn parse_aws(fields: &Fields) -> Result<AwsSettings> {
 
 #[cfg(feature = "wasm")]
 fn parse_wasm(fields: &Fields, context: &str, base_dir: &Path) -> Result<WasmSettings> {
-    let path = resolve(base_dir, &fields.required_string("path", context)?);
+    fields.required_string("path", context)?;
+    let path = fields.path("path", base_dir)?.unwrap_or_default();
     let config = fields
         .string_map("config")?
         .into_iter()
@@ -269,8 +276,10 @@ fn parse_wasm(fields: &Fields, context: &str, base_dir: &Path) -> Result<WasmSet
         if dir.is_empty() {
             return Err(allow.error(&format!("dirs[{i}]"), "must not be empty"));
         }
-        let grant = checked_dir_grant(resolve(base_dir, dir), |_, problem| {
-            allow.error(&format!("dirs[{i}]"), format!("{dir:?} {problem}"))
+        let entry = format!("dirs[{i}]");
+        let resolved = resolve(base_dir, dir).map_err(|problem| allow.error(&entry, problem))?;
+        let grant = checked_dir_grant(resolved, |_, problem| {
+            allow.error(&entry, format!("{dir:?} {problem}"))
         })?;
         dirs.push(grant);
     }
@@ -330,16 +339,10 @@ fn parse_wasm(fields: &Fields, context: &str, base_dir: &Path) -> Result<WasmSet
 #[cfg(feature = "wasm")]
 fn parse_tls(fields: &Fields, base_dir: &Path) -> Result<TlsSettings> {
     let tls = fields.nested("tls", WASM_TLS_FIELDS, "`tls`")?;
-    let path = |name: &str| -> Result<Option<std::path::PathBuf>> {
-        Ok(tls
-            .string(name)?
-            .filter(|p| !p.is_empty())
-            .map(|p| resolve(base_dir, &p)))
-    };
     let settings = TlsSettings {
-        ca_file: path("ca_file")?,
-        client_cert: path("client_cert")?,
-        client_key: path("client_key")?,
+        ca_file: tls.path("ca_file", base_dir)?,
+        client_cert: tls.path("client_cert", base_dir)?,
+        client_key: tls.path("client_key", base_dir)?,
     };
     match (&settings.client_cert, &settings.client_key) {
         (Some(_), None) => Err(tls.error("client_key", "is required with client_cert")),
@@ -348,12 +351,31 @@ fn parse_tls(fields: &Fields, base_dir: &Path) -> Result<TlsSettings> {
     }
 }
 
-/// `path` made absolute against `base_dir` (the config file's directory).
-pub fn resolve(base_dir: &Path, path: &str) -> std::path::PathBuf {
+/// A path setting as written, made absolute: a leading `~` is the user's
+/// home directory (`$HOME`), and a relative path is relative to `base_dir`
+/// (the config file's directory). `${VAR}` was expanded before, as in
+/// every string. The error says what is wrong (`~user`, or `~` without
+/// `HOME`).
+pub(crate) fn resolve(base_dir: &Path, path: &str) -> std::result::Result<PathBuf, String> {
+    if let Some(rest) = path.strip_prefix('~') {
+        let rest = match rest.strip_prefix('/') {
+            Some(rest) => rest,
+            None if rest.is_empty() => rest,
+            None => {
+                return Err(format!(
+                    "{path:?}: only `~` (your home directory) is expanded, not `~user`"
+                ));
+            }
+        };
+        let home = std::env::var_os("HOME")
+            .filter(|home| !home.is_empty())
+            .ok_or_else(|| format!("{path:?} starts with `~`, but HOME is not set"))?;
+        return Ok(PathBuf::from(home).join(rest));
+    }
     let p = Path::new(path);
-    if p.is_absolute() {
+    Ok(if p.is_absolute() {
         p.to_path_buf()
     } else {
         base_dir.join(p)
-    }
+    })
 }

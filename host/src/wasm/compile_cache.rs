@@ -7,15 +7,25 @@
 //! version), so a changed component or an upgraded host never picks up a
 //! stale entry.
 //!
-//! Loading a compiled artifact runs its machine code, so this cache is the
-//! one place artifacts are ever loaded from, and an entry is trusted only
-//! after its checksum matches. A corrupt, truncated or foreign entry is
-//! reported, recompiled and replaced; it is never run. Failing to write an
-//! entry (a read-only disk) only costs the next start a compile.
+//! Loading a compiled artifact runs its machine code, so the cache is as
+//! trusted as the binary, and enforced:
+//! - the directory is created private (0700); a directory or entry owned
+//!   by another user, or writable by group or others, is refused with a
+//!   warning, and the component is compiled in memory (nothing is read
+//!   from or written there);
+//! - every entry is authenticated: its trailer holds a keyed BLAKE3 hash,
+//!   whose key is a random 32 bytes in the cache's private file `key`
+//!   (0600), so only a process of this user could have written it. A
+//!   corrupt, truncated, foreign or forged entry is reported, recompiled
+//!   and replaced; it is never run.
+//!
+//! Failing to write an entry (a read-only disk) only costs the next start
+//! a compile.
 
 use std::fs;
 use std::hash::{Hash, Hasher};
 use std::io::{Read, Write};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use wasmtime::Engine;
@@ -26,8 +36,10 @@ use crate::error::{Error, Result};
 use crate::wasm::guest_text::shown;
 
 /// The start of every entry's trailer, with the format version.
-const MAGIC: &[u8; 8] = b"ppsc\x00v02";
+const MAGIC: &[u8; 8] = b"ppsc\x00v03";
 const HASH_LEN: usize = 32;
+/// The cache's private key file, beside the entries.
+const KEY_FILE: &str = "key";
 /// The variable that moves (a directory) or disables (`off`) the default
 /// cache.
 pub const CACHE_ENV: &str = "PP_SECRETS_WASM_CACHE";
@@ -88,60 +100,94 @@ impl CompileCache {
         };
         let invalid =
             |e: wasmtime::Error| failed(load_problem(path, "is not a valid component", &e));
-        let Some(dir) = &self.dir else {
+        let compile_in_memory = || {
             let wasm = fs::read(path).map_err(read_error)?;
-            return Component::from_binary(engine, &wasm).map_err(invalid);
+            Component::from_binary(engine, &wasm).map_err(invalid)
+        };
+        let Some(dir) = &self.dir else {
+            return compile_in_memory();
+        };
+        let key = match trusted_key(dir) {
+            Ok(key) => key,
+            Err(problem) => {
+                tracing::warn!(
+                    dir = %dir.display(),
+                    "compile cache refused, compiling in memory: {problem}"
+                );
+                return compile_in_memory();
+            }
         };
         // The warm path hashes the file as it streams by, without holding
         // it: the cache entry is all that is loaded.
-        let key = entry_key(engine, &mut fs::File::open(path).map_err(read_error)?)
+        let entry = entry_key(engine, &mut fs::File::open(path).map_err(read_error)?)
             .map_err(read_error)?;
-        if let Some(component) = cached(engine, &dir.join(entry_name(&key))) {
-            return Ok(component);
+        let entry_path = dir.join(entry_name(&entry));
+        match cached(engine, &entry_path, &key) {
+            Cached::Hit(component) => return Ok(component),
+            Cached::Miss => {}
+            Cached::Refused(problem) => {
+                tracing::warn!(
+                    entry = %entry_path.display(),
+                    "compile cache entry refused, compiling in memory: {problem}"
+                );
+                return compile_in_memory();
+            }
         }
         // A miss compiles, and files the artifact under the key of the bytes
         // it compiled (the file may have changed since it was hashed).
         let wasm = fs::read(path).map_err(read_error)?;
-        let key = entry_key(engine, &mut wasm.as_slice()).map_err(read_error)?;
+        let entry = entry_key(engine, &mut wasm.as_slice()).map_err(read_error)?;
         let component = Component::from_binary(engine, &wasm).map_err(invalid)?;
-        store(dir, &dir.join(entry_name(&key)), &component);
+        store(dir, &dir.join(entry_name(&entry)), &component, &key);
         Ok(component)
     }
 }
 
+/// What the cache holds for one component.
+enum Cached {
+    /// A sound entry, loaded.
+    Hit(Component),
+    /// No usable entry (none, or a damaged one, which is reported and will
+    /// be replaced).
+    Miss,
+    /// An entry that someone else could have written: not to be read, nor
+    /// replaced.
+    Refused(String),
+}
+
 /// The component in the cache entry at `entry`, when there is a sound one
-/// this engine can load. A damaged or unusable entry is reported (it will
-/// be replaced).
-fn cached(engine: &Engine, entry: &Path) -> Option<Component> {
-    let file = match checked_entry(entry) {
+/// this engine can load.
+fn cached(engine: &Engine, entry: &Path, key: &CacheKey) -> Cached {
+    let file = match checked_entry(entry, key) {
         Ok(Some(file)) => file,
-        Ok(None) => return None,
-        Err(problem) => {
+        Ok(None) => return Cached::Miss,
+        Err(EntryProblem::Untrusted(problem)) => return Cached::Refused(problem),
+        Err(EntryProblem::Damaged(problem)) => {
             tracing::warn!(
                 entry = %entry.display(),
                 "compile cache entry is damaged, recompiling: {problem}"
             );
-            return None;
+            return Cached::Miss;
         }
     };
     match deserialize(engine, entry, &file) {
-        Ok(component) => Some(component),
+        Ok(component) => Cached::Hit(component),
         Err(e) => {
             tracing::warn!(
                 entry = %entry.display(),
                 "compile cache entry not usable by this engine, recompiling: {e}"
             );
-            None
+            Cached::Miss
         }
     }
 }
 
 /// Writes `component`'s artifact to `entry`; failing costs the next load a
 /// compile, nothing else.
-fn store(dir: &Path, entry: &Path, component: &Component) {
+fn store(dir: &Path, entry: &Path, component: &Component, key: &CacheKey) {
     match component.serialize() {
         Ok(artifact) => {
-            if let Err(e) = write_entry(dir, entry, &artifact) {
+            if let Err(e) = write_entry(dir, entry, &artifact, key) {
                 tracing::warn!(
                     entry = %entry.display(),
                     "cannot write compile cache entry: {e}"
@@ -203,31 +249,141 @@ impl Hasher for HashInto<'_> {
     }
 }
 
-/// The entry at `entry`, open, once its checksum matched: `None` when
-/// there is no entry, an error when the entry is not one of ours or its
-/// checksum does not match.
+/// The key that authenticates a cache's entries.
+struct CacheKey([u8; HASH_LEN]);
+
+impl CacheKey {
+    fn authenticate(&self, artifact: &[u8]) -> blake3::Hash {
+        blake3::keyed_hash(&self.0, artifact)
+    }
+}
+
+impl Drop for CacheKey {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
+
+/// Why `meta` (of the cache directory or a file in it) cannot be trusted:
+/// owned by another user, or writable by group or others (`private`: also
+/// readable by them).
+fn untrusted(meta: &fs::Metadata, private: bool) -> Option<String> {
+    let me = rustix::process::geteuid().as_raw();
+    if meta.uid() != me {
+        return Some(format!(
+            "owned by user {} (this process runs as {me})",
+            meta.uid()
+        ));
+    }
+    let forbidden = if private { 0o077 } else { 0o022 };
+    (meta.mode() & forbidden != 0).then(|| {
+        format!(
+            "mode {:o} lets others {}",
+            meta.mode() & 0o777,
+            if private {
+                "read or write it"
+            } else {
+                "write it"
+            }
+        )
+    })
+}
+
+/// The key of the cache in `dir`, once `dir` passed the checks: created
+/// (0700, with its key) when missing.
+fn trusted_key(dir: &Path) -> Result<CacheKey, String> {
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| format!("cannot create it: {e}"))?;
+    let meta = fs::metadata(dir).map_err(|e| e.to_string())?;
+    if let Some(problem) = untrusted(&meta, false) {
+        return Err(format!("the directory is {problem}"));
+    }
+    let key_file = dir.join(KEY_FILE);
+    match read_key(&key_file) {
+        Ok(key) => return Ok(key),
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(format!("{}: {e}", key_file.display()));
+        }
+        Err(_) => {}
+    }
+    // A new key, written whole under another name and linked into place
+    // without replacing one that appeared meanwhile.
+    let mut key = [0u8; HASH_LEN];
+    rustix::rand::getrandom(&mut key, rustix::rand::GetRandomFlags::empty())
+        .map_err(|e| format!("no random bytes for a key: {e}"))?;
+    let written = (|| {
+        let mut temp = tempfile::Builder::new()
+            .permissions(fs::Permissions::from_mode(0o600))
+            .tempfile_in(dir)?;
+        temp.write_all(&key)?;
+        temp.persist_noclobber(&key_file).map_err(|e| e.error)
+    })();
+    zeroize::Zeroize::zeroize(&mut key);
+    match written {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(format!("cannot write {}: {e}", key_file.display())),
+    }
+    read_key(&key_file).map_err(|e| format!("{}: {e}", key_file.display()))
+}
+
+/// Reads the key file, refusing one that is not this user's alone.
+fn read_key(file: &Path) -> std::io::Result<CacheKey> {
+    let mut opened = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .open(file)?;
+    if let Some(problem) = untrusted(&opened.metadata()?, true) {
+        return Err(std::io::Error::other(format!("the key file is {problem}")));
+    }
+    let mut key = CacheKey([0u8; HASH_LEN]);
+    opened.read_exact(&mut key.0)?;
+    Ok(key)
+}
+
+/// What is wrong with a cache entry.
+enum EntryProblem {
+    /// Someone else could have written it.
+    Untrusted(String),
+    /// It is not a sound entry of this cache.
+    Damaged(String),
+}
+
+/// The entry at `entry`, open, once it is authenticated: `None` when there
+/// is no entry.
 ///
 /// An entry is the artifact followed by a trailer, [`MAGIC`] and the
-/// artifact's BLAKE3 hash. The artifact stays where it is: the checksum is
-/// taken from a mapping of the file (megabytes, not copied), and wasmtime
-/// then maps the same file and runs its code in place.
-fn checked_entry(entry: &Path) -> Result<Option<fs::File>, String> {
+/// artifact's keyed BLAKE3 hash. The artifact stays where it is: the hash
+/// is taken from a mapping of the file (megabytes, not copied), and
+/// wasmtime then maps the same file and runs its code in place.
+fn checked_entry(entry: &Path, key: &CacheKey) -> Result<Option<fs::File>, EntryProblem> {
+    let damaged = |problem: &str| EntryProblem::Damaged(problem.to_owned());
     let file = match fs::File::open(entry) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e.to_string()),
+        Err(e) => return Err(EntryProblem::Damaged(e.to_string())),
     };
-    let bytes = map_entry(&file).map_err(|e| e.to_string())?;
+    let meta = file
+        .metadata()
+        .map_err(|e| EntryProblem::Damaged(e.to_string()))?;
+    if let Some(problem) = untrusted(&meta, false) {
+        return Err(EntryProblem::Untrusted(format!("the entry is {problem}")));
+    }
+    let bytes = map_entry(&file).map_err(|e| EntryProblem::Damaged(e.to_string()))?;
     let Some(artifact_len) = bytes.len().checked_sub(MAGIC.len() + HASH_LEN) else {
-        return Err("not a pp-secrets cache entry".into());
+        return Err(damaged("not a pp-secrets cache entry"));
     };
     let (artifact, trailer) = bytes.split_at(artifact_len);
     let (magic, stored) = trailer.split_at(MAGIC.len());
     if magic != MAGIC {
-        return Err("not a pp-secrets cache entry".into());
+        return Err(damaged("not a pp-secrets cache entry"));
     }
-    if blake3::hash(artifact).as_bytes() != stored {
-        return Err("checksum mismatch".into());
+    // blake3::Hash compares in constant time.
+    if key.authenticate(artifact) != *stored {
+        return Err(damaged("not authenticated by this cache's key"));
     }
     drop(bytes);
     Ok(Some(file))
@@ -249,12 +405,11 @@ fn map_entry(file: &fs::File) -> std::io::Result<memmap2::Mmap> {
 /// Writes `artifact` to `entry` atomically (a temporary file renamed into
 /// place), so a reader never sees half an entry and an entry's file is
 /// never changed in place.
-fn write_entry(dir: &Path, entry: &Path, artifact: &[u8]) -> std::io::Result<()> {
-    fs::create_dir_all(dir)?;
+fn write_entry(dir: &Path, entry: &Path, artifact: &[u8], key: &CacheKey) -> std::io::Result<()> {
     let mut temp = tempfile::NamedTempFile::new_in(dir)?;
     temp.write_all(artifact)?;
     temp.write_all(MAGIC)?;
-    temp.write_all(blake3::hash(artifact).as_bytes())?;
+    temp.write_all(key.authenticate(artifact).as_bytes())?;
     temp.persist(entry).map_err(|e| e.error)?;
     Ok(())
 }
@@ -306,15 +461,20 @@ pub(crate) fn load_problem(path: &Path, what: &str, error: &wasmtime::Error) -> 
 mod tests {
     use super::*;
 
-    fn check(entry: &Path) -> Result<Option<Vec<u8>>, String> {
-        checked_entry(entry).map(|file| file.map(|_| fs::read(entry).expect("read")))
+    fn check(entry: &Path, key: &CacheKey) -> Result<Option<Vec<u8>>, String> {
+        match checked_entry(entry, key) {
+            Ok(file) => Ok(file.map(|_| fs::read(entry).expect("read"))),
+            Err(EntryProblem::Damaged(problem) | EntryProblem::Untrusted(problem)) => Err(problem),
+        }
     }
 
     #[test]
-    fn a_changed_byte_fails_the_checksum() {
+    fn a_changed_byte_fails_the_authentication() {
         let dir = tempfile::tempdir().expect("temp dir");
+        let key = trusted_key(dir.path()).expect("key");
         let entry = dir.path().join("k.cwasm");
-        write_entry(dir.path(), &entry, b"artifact bytes").expect("write");
+        write_entry(dir.path(), &entry, b"artifact bytes", &key).expect("write");
+        let check = |entry: &Path| check(entry, &key);
         let sound = check(&entry).expect("sound").expect("present");
         assert!(sound.starts_with(b"artifact bytes"));
         for at in [0, 3, sound.len() - 1] {
@@ -328,6 +488,42 @@ mod tests {
         fs::write(&entry, b"").expect("write");
         assert_eq!(check(&entry), Err("not a pp-secrets cache entry".into()));
         assert_eq!(check(&dir.path().join("none")), Ok(None));
+    }
+
+    #[test]
+    fn an_entry_with_an_unkeyed_checksum_is_refused() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let key = trusted_key(dir.path()).expect("key");
+        let entry = dir.path().join("k.cwasm");
+        let mut forged = b"machine code".to_vec();
+        forged.extend_from_slice(MAGIC);
+        forged.extend_from_slice(blake3::hash(b"machine code").as_bytes());
+        fs::write(&entry, forged).expect("write");
+        assert_eq!(
+            check(&entry, &key),
+            Err("not authenticated by this cache's key".into())
+        );
+    }
+
+    #[test]
+    fn the_directory_is_private_and_a_shared_one_is_refused() {
+        let parent = tempfile::tempdir().expect("temp dir");
+        let dir = parent.path().join("a/b");
+        let first = trusted_key(&dir).expect("created");
+        let mode = |p: &Path| fs::metadata(p).expect("stat").mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&dir.join(KEY_FILE)), 0o600);
+        assert_eq!(trusted_key(&dir).expect("same key").0, first.0);
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o770)).expect("chmod");
+        let problem = trusted_key(&dir).err().expect("refused");
+        assert!(problem.contains("lets others write it"), "{problem}");
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).expect("chmod");
+        fs::set_permissions(dir.join(KEY_FILE), fs::Permissions::from_mode(0o644)).expect("chmod");
+        let problem = trusted_key(&dir).err().expect("refused");
+        assert!(
+            problem.contains("lets others read or write it"),
+            "{problem}"
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! reason to fail.
 
 use std::fs;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use pp_secrets::{ConfigDocument, SecretsManager};
@@ -135,4 +136,86 @@ fn the_cache_moves_with_the_variable_and_turns_off() {
     run.expect_code(0);
     assert_eq!(run.stdout, "t0ken\n");
     assert!(!moved.path().exists(), "nothing written with the cache off");
+}
+
+#[test]
+fn the_readmes_cache_setting_expands_the_home_directory() {
+    let Some(component) = guest("dir") else {
+        return;
+    };
+    let mount = mount_with_secret();
+    let home = tempfile::tempdir().expect("tempdir");
+    let (dir, config) = temp_config(&format!(
+        "secrets:\n  enabled: true\n  wasm_cache: ~/.cache/pp-secrets/wasm\n  backends:\n{}",
+        wasm_backend("mounted", &component, &serving_dir(mount.path())),
+    ));
+    let home_str = home.path().display().to_string();
+    run_with(&config, &["get", "mounted:token"], &[("HOME", &home_str)]).expect_code(0);
+    let cache = home.path().join(".cache/pp-secrets/wasm");
+    assert_eq!(entries(&cache).len(), 1);
+    let mode = fs::metadata(&cache).expect("cache").permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700, "the cache directory is private");
+    assert!(!dir.path().join("~").exists(), "no directory named ~");
+}
+
+#[test]
+fn a_cache_directory_others_can_write_is_not_used() {
+    let Some(component) = guest("dir") else {
+        return;
+    };
+    let mount = mount_with_secret();
+    let cache = tempfile::tempdir().expect("tempdir");
+    fs::set_permissions(cache.path(), fs::Permissions::from_mode(0o777)).expect("chmod");
+    let (_dir, config) = temp_config(&format!(
+        "secrets:\n  enabled: true\n  wasm_cache: {:?}\n  backends:\n{}",
+        cache.path().display().to_string(),
+        wasm_backend("mounted", &component, &serving_dir(mount.path())),
+    ));
+    let run = run_with(&config, &["get", "mounted:token"], &[]);
+    run.expect_code(0);
+    assert_eq!(run.stdout, "t0ken\n");
+    assert!(
+        run.stderr
+            .contains("compile cache refused, compiling in memory: the directory is mode 777"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        fs::read_dir(cache.path()).expect("dir").next().is_none(),
+        "nothing written"
+    );
+}
+
+#[test]
+fn an_entry_owned_by_another_user_is_neither_run_nor_replaced() {
+    let Some(component) = guest("dir") else {
+        return;
+    };
+    let cache = tempfile::tempdir().expect("tempdir");
+    let mount = mount_with_secret();
+    assert_serves(&dir_manager(&component, mount.path(), cache.path()));
+    let [entry] = &entries(cache.path())[..] else {
+        panic!("one entry");
+    };
+    let chowned = std::process::Command::new("chown")
+        .args(["65534"])
+        .arg(entry)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !chowned {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "chown needs root, which CI has"
+        );
+        eprintln!("\n*** SKIPPING: chown needs root ***\n");
+        return;
+    }
+    let before = fs::read(entry).expect("entry");
+    assert_serves(&dir_manager(&component, mount.path(), cache.path()));
+    assert_eq!(
+        fs::metadata(entry).expect("entry").uid(),
+        65534,
+        "not replaced"
+    );
+    assert_eq!(fs::read(entry).expect("entry"), before);
 }
