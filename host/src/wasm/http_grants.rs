@@ -24,6 +24,7 @@ use wasmtime_wasi_http::p2::bindings::http::types::ErrorCode;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
 use crate::config::HostGrant;
+use crate::wasm::denials::Denials;
 use crate::wasm::guest_text::shown;
 use crate::wasm::http_client::{self, Sent};
 use crate::wasm::tls::TlsClient;
@@ -36,6 +37,7 @@ pub(crate) const MAX_RESPONSE_BYTES: usize = 16 << 20;
 pub(crate) struct HttpGrants {
     guest: Arc<str>,
     hosts: Arc<[HostGrant]>,
+    denials: Arc<Denials>,
     tls: TlsClient,
     problems: TlsProblems,
 }
@@ -65,10 +67,16 @@ impl TlsProblems {
 type ResponseFuture = Box<dyn Future<Output = Result<Sent, HttpError>> + Send>;
 
 impl HttpGrants {
-    pub(crate) fn new(guest: Arc<str>, hosts: &[HostGrant], tls: TlsClient) -> Self {
+    pub(crate) fn new(
+        guest: Arc<str>,
+        hosts: &[HostGrant],
+        tls: TlsClient,
+        denials: Arc<Denials>,
+    ) -> Self {
         Self {
             guest,
             hosts: hosts.into(),
+            denials,
             tls,
             problems: TlsProblems::default(),
         }
@@ -111,7 +119,9 @@ impl WasiHttpHooks for HttpGrants {
         #[cfg(test)]
         forced_failure::before_send(&self.guest);
         if !self.permits(request.uri()) {
-            tracing::warn!(guest = %self.guest, host = %shown(&target), "HTTP request denied");
+            if self.denials.record() {
+                tracing::warn!(guest = %self.guest, host = %shown(&target), "HTTP request denied");
+            }
             return Box::new(async { Err(HttpError::HttpRequestDenied) });
         }
         let tls = self.tls.clone();

@@ -18,6 +18,7 @@
 pub mod app;
 mod bindings;
 mod compile_cache;
+mod denials;
 mod engine;
 mod guest_files;
 mod guest_log;

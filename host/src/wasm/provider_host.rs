@@ -32,6 +32,7 @@ use crate::provider::{MatchedSecret, Pattern, ProviderError, SecretsProvider};
 use crate::value::SecretText;
 use crate::wasm::bindings::{GuestError, Provider, ProviderPre};
 use crate::wasm::compile_cache::{CompileCache, load_problem};
+use crate::wasm::denials::Denials;
 use crate::wasm::engine::{deadline_ticks, shared_engine};
 use crate::wasm::guest_reply::{self, Matched, Refused, ReplyCaps};
 use crate::wasm::guest_text::{DEBUG_DETAIL_CHARS, shown, shown_at_length};
@@ -47,6 +48,7 @@ pub struct WasmProvider {
     pre: ProviderPre<GuestState>,
     settings: WasmSettings,
     tls: TlsClient,
+    denials: Arc<Denials>,
     idle: Mutex<Vec<Instance>>,
     slots: Semaphore,
 }
@@ -135,6 +137,7 @@ impl WasmProvider {
             pre,
             settings: settings.clone(),
             tls,
+            denials: Arc::new(Denials::new(format!("backend {}", shown(backend)))),
             idle: Mutex::new(Vec::new()),
             slots: Semaphore::new(settings.limits.instances),
         })
@@ -225,6 +228,7 @@ impl WasmProvider {
             &self.backend,
             &self.settings.grants,
             self.tls.clone(),
+            Arc::clone(&self.denials),
             InstanceLimits::from(&self.settings.limits),
             &[],
             GuestStdio::Log,

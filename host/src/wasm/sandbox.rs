@@ -24,6 +24,7 @@ use wasmtime_wasi::{FsPerms, ResourceTable, WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::config::{Grants, refused_dir_grant};
+use crate::wasm::denials::Denials;
 use crate::wasm::guest_files::{self, GuestFiles, OpenFiles};
 use crate::wasm::guest_log::GuestLog;
 use crate::wasm::http_grants::{HttpGrants, TlsProblems};
@@ -123,12 +124,13 @@ impl GuestState {
 
     /// The state of a fresh instance of the guest called `name` (a
     /// backend or an app) under `grants`, connecting over HTTPS with
-    /// `tls`, within `limits`, with `args` and `stdio`. Fails when a
-    /// granted directory cannot be opened.
+    /// `tls`, counting denials in `denials`, within `limits`, with `args`
+    /// and `stdio`. Fails when a granted directory cannot be opened.
     pub(crate) fn new(
         name: &Arc<str>,
         grants: &Grants,
         tls: TlsClient,
+        denials: Arc<Denials>,
         limits: InstanceLimits,
         args: &[String],
         stdio: GuestStdio,
@@ -177,7 +179,7 @@ impl GuestState {
         Ok(Self {
             wasi: wasi.build(),
             http: WasiHttpCtx::new(),
-            http_grants: HttpGrants::new(Arc::clone(name), &grants.hosts, tls),
+            http_grants: HttpGrants::new(Arc::clone(name), &grants.hosts, tls, denials),
             table: capped_table(limits.handles),
             files: OpenFiles::new(limits.open_files),
             memory: MemoryBudget::new(limits.memory_mb),

@@ -143,3 +143,38 @@ fn run_wasm_refuses_a_malformed_allow_pattern() {
     run.expect_code(2);
     assert!(run.stderr.contains("no-backend"), "{}", run.stderr);
 }
+
+#[test]
+fn denials_are_logged_a_few_at_a_time_then_counted() {
+    let Some(app) = guest("probe") else {
+        return;
+    };
+    let mut args = vec!["--allow", "local:api_key", "--"];
+    for _ in 0..10 {
+        args.extend_from_slice(&["get", "local:database", "http", "http://127.0.0.1:9/"]);
+    }
+    let run = run_wasm(&app, &args);
+    run.expect_code(0);
+    let one_by_one = run.stderr.matches("access denied").count()
+        + run.stderr.matches("HTTP request denied").count();
+    assert_eq!(one_by_one, 5, "{}", run.stderr);
+    assert!(run.stderr.contains("20 denials in all"), "{}", run.stderr);
+}
+
+#[test]
+fn an_apps_name_from_its_file_is_escaped() {
+    let Some(app) = guest("probe") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let renamed = dir.path().join("evil\u{1b}[31mname\nforged.wasm");
+    std::fs::copy(&app, &renamed).expect("copy");
+    let run = run_wasm(&renamed, &["--", "get", "local:database"]);
+    run.expect_code(0);
+    assert!(
+        run.stderr.contains("evil\\u{1b}[31mname\\nforged"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains('\u{1b}'), "{}", run.stderr);
+}

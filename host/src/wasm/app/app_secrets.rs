@@ -3,8 +3,9 @@
 //!
 //! A key outside the allow-list is refused before any backend is asked,
 //! with the same error whether or not the secret exists, so an app cannot
-//! probe for names. Every refusal is logged with the app and the key as
-//! the app wrote it (escaped), never with a value.
+//! probe for names. Refusals are logged with the app and the key as the
+//! app wrote it (escaped), never with a value: the first few one by one,
+//! then counted (`denials`).
 
 use std::sync::Arc;
 
@@ -13,17 +14,27 @@ use crate::key::SecretKey;
 use crate::manager::SecretsManager;
 use crate::value::{SecretText, SecretValue};
 use crate::wasm::app::policy::AppPolicy;
+use crate::wasm::denials::Denials;
 use crate::wasm::guest_text::shown;
 
 /// The host's manager, as one app run sees it.
 pub(crate) struct AppSecrets {
     manager: SecretsManager,
     policy: Arc<AppPolicy>,
+    denials: Arc<Denials>,
 }
 
 impl AppSecrets {
-    pub(crate) fn new(manager: SecretsManager, policy: Arc<AppPolicy>) -> Self {
-        Self { manager, policy }
+    pub(crate) fn new(
+        manager: SecretsManager,
+        policy: Arc<AppPolicy>,
+        denials: Arc<Denials>,
+    ) -> Self {
+        Self {
+            manager,
+            policy,
+            denials,
+        }
     }
 
     /// Refuses (and logs) a key the app may not read.
@@ -37,7 +48,9 @@ impl AppSecrets {
 
     fn denied(&self, key: &str) -> Error {
         let key = shown(key);
-        tracing::warn!(app = %self.policy.name(), key = %key, "access denied");
+        if self.denials.record() {
+            tracing::warn!(app = %self.policy.name(), key = %key, "access denied");
+        }
         Error::AccessDenied {
             app: self.policy.name().to_owned(),
             key,

@@ -10,6 +10,7 @@ use crate::config::{Grants, HostGrant, Limits, TlsSettings, checked_dir_grant};
 use crate::error::{Error, Result};
 use crate::key::SecretKey;
 use crate::provider::Pattern;
+use crate::wasm::guest_text::shown;
 use crate::wasm::limits::InstanceLimits;
 
 /// The `backend:pattern` globs an app may read. Empty by default: an app
@@ -112,12 +113,15 @@ impl AppPolicy {
     pub const MAX_TIMEOUT_MS: u64 = Limits::MAX_TIMEOUT_MS;
 
     /// A policy for the app called `name` (used in logs and errors, and as
-    /// its `argv[0]`) that allows nothing: no secrets, no environment, no
+    /// its `argv[0]`; control characters escaped and cut at 300
+    /// characters, as it may come from a file name) that allows nothing: no secrets, no environment, no
     /// directories, no network hosts; 64 MiB of memory and 60 s of run time;
     /// stdio inherited.
     pub fn new(name: impl Into<String>) -> Self {
         Self {
-            name: name.into(),
+            // It may come from a file name: escaped and capped like any
+            // text that reaches a log line.
+            name: shown(&name.into()),
             allow: AllowList::default(),
             grants: Grants::default(),
             tls: TlsSettings::default(),

@@ -29,6 +29,7 @@ use crate::wasm::app::app_secrets::AppSecrets;
 use crate::wasm::app::bindings::{manager, wasi_config};
 use crate::wasm::app::policy::{AppPolicy, AppStdio};
 use crate::wasm::compile_cache::{CompileCache, load_problem};
+use crate::wasm::denials::Denials;
 use crate::wasm::engine::{deadline_ticks, shared_engine};
 use crate::wasm::guest_files::{GuestFiles, OpenFiles};
 use crate::wasm::guest_text::{DEBUG_DETAIL_CHARS, shown, shown_at_length};
@@ -186,16 +187,18 @@ impl WasmApp {
         argv.push(policy.name().to_owned());
         argv.extend(policy.arguments().iter().cloned());
         let tls = TlsClient::from_settings(policy.tls()).map_err(failed)?;
+        let denials = Arc::new(Denials::new(format!("app {name}")));
         let guest = GuestState::new(
             &name,
             policy.grants(),
             tls,
+            Arc::clone(&denials),
             policy.instance_limits(),
             &argv,
             stdio,
         )
         .map_err(failed)?;
-        let secrets = AppSecrets::new(manager.clone(), Arc::clone(&policy));
+        let secrets = AppSecrets::new(manager.clone(), Arc::clone(&policy), denials);
         let mut store = Store::new(&self.engine, AppState { guest, secrets });
         store.limiter(|state| &mut state.guest.memory);
         let limit = Duration::from_millis(policy.time_limit_ms());
