@@ -58,6 +58,25 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test (unit, integration and doc tests)"
 cargo test --workspace --locked
 
+echo "== fuzz targets (a short smoke run each; RELIABILITY.md has the long runs)"
+# cargo-fuzz on the nightly toolchain these machines carry. Without the
+# fuzzer's sanitizer: the code is safe Rust, and what is looked for is a
+# panic or a broken invariant.
+if ! cargo +nightly fuzz --version > /dev/null 2>&1; then
+  cargo install --locked cargo-fuzz@0.13.2
+fi
+mkdir -p target
+for target in config dotenv interpolation glob guest_reply; do
+  log="target/fuzz-$target.log"
+  if ! (cd fuzz && cargo +nightly fuzz run --sanitizer none "$target" -- \
+      -max_total_time="${PP_FUZZ_SECONDS:-15}" -seed=1) > "$log" 2>&1; then
+    tail -n 40 "$log"
+    echo "fuzz target $target failed (its whole output: $log)"
+    exit 1
+  fi
+  echo "$target: $(grep -E '^Done' "$log" || echo 'no summary')"
+done
+
 echo "== rustdoc (broken links and missing docs are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
 

@@ -31,6 +31,9 @@
 pub mod application;
 pub mod config;
 pub mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod key;
 pub mod manager;
 pub mod provider;

@@ -45,6 +45,15 @@ fn find_tokens(text: &str) -> Vec<Token<'_>> {
     tokens
 }
 
+/// Each token's start, end and key, for the fuzz target.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn token_spans(text: &str) -> Vec<(usize, usize, &str)> {
+    find_tokens(text)
+        .into_iter()
+        .map(|token| (token.start, token.end, token.key))
+        .collect()
+}
+
 /// Replaces every token in `tree` with its secret, as the module docs say.
 /// On error the tree is left unchanged.
 pub async fn resolve_tokens(tree: &mut Value, secrets: &SecretsManager) -> Result<()> {

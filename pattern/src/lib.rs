@@ -42,6 +42,9 @@ use std::fmt;
 mod glob;
 #[cfg(test)]
 mod globset_agreement;
+#[cfg(any(test, feature = "reference"))]
+#[doc(hidden)]
+pub mod reference;
 
 use glob::Glob;
 

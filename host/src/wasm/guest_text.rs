@@ -27,16 +27,25 @@ pub(crate) fn shown(text: &str) -> String {
 /// As [`shown`], cut to `max_chars` characters.
 pub(crate) fn shown_at_length(text: &str, max_chars: usize) -> String {
     let mut out = String::with_capacity(text.len().min(max_chars + 32));
-    for (count, (at, c)) in text.char_indices().enumerate() {
-        if count == max_chars {
+    // The cap is on what is shown, escapes included (an escape is up to
+    // ten characters for one).
+    let mut shown = 0;
+    for (at, c) in text.char_indices() {
+        let width = if needs_escape(c) {
+            c.escape_default().count()
+        } else {
+            1
+        };
+        if shown + width > max_chars {
             out.push_str(&format!("... ({} more bytes)", text.len() - at));
             break;
         }
-        if needs_escape(c) {
-            out.extend(c.escape_default());
-        } else {
+        if width == 1 {
             out.push(c);
+        } else {
+            out.extend(c.escape_default());
         }
+        shown += width;
     }
     out
 }
@@ -73,6 +82,18 @@ pub(crate) fn value_problem(len: usize) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the `guest_reply` fuzz target: the cap counted the
+    /// characters read, so escapes could make the text ten times longer.
+    #[test]
+    fn the_cap_counts_escaped_characters() {
+        let noisy = "\u{16}".repeat(1_000);
+        let shown = shown(&noisy);
+        let (head, tail) = shown.split_once("...").expect("cut");
+        assert!(head.chars().count() <= MAX_MESSAGE_CHARS, "{}", head.len());
+        assert_eq!(tail, " (950 more bytes)");
+        assert!(!shown.chars().any(char::is_control));
+    }
 
     #[test]
     fn control_characters_are_escaped() {

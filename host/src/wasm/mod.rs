@@ -34,6 +34,42 @@ mod sandbox;
 mod test_guests;
 mod tls;
 
+/// The host's checks of guest replies and text, for the fuzz target.
+#[cfg(feature = "fuzzing")]
+pub(crate) mod fuzzing {
+    use crate::provider::Pattern;
+    use crate::wasm::bindings::GuestMatched;
+    use crate::wasm::guest_reply::{ReplyCaps, checked_matches, checked_names};
+    pub(crate) use crate::wasm::guest_text::shown;
+
+    const CAPS: ReplyCaps = ReplyCaps {
+        names: 64,
+        bytes: 1 << 16,
+    };
+
+    /// The names `list` would accept, or `None` when it refuses the reply.
+    pub(crate) fn check_names(names: Vec<String>, pattern: &Pattern) -> Option<Vec<String>> {
+        checked_names(names, pattern, CAPS).ok()
+    }
+
+    /// The names a bulk reply would deliver, or `None` when it is refused.
+    pub(crate) fn check_matches(
+        matched: Vec<(String, String)>,
+        pattern: &Pattern,
+    ) -> Option<Vec<String>> {
+        let matched = matched
+            .into_iter()
+            .map(|(name, value)| GuestMatched {
+                name,
+                value: Ok(value),
+            })
+            .collect();
+        checked_matches(matched, pattern, CAPS)
+            .ok()
+            .map(|accepted| accepted.into_iter().map(|(name, _)| name).collect())
+    }
+}
+
 pub use app::{AllowList, AppOutcome, AppPolicy, AppStdio, WasmApp};
 pub use compile_cache::{CACHE_ENV, CompileCache};
 pub use provider_host::WasmProvider;
