@@ -247,6 +247,7 @@ mod wasm_settings {
             ("etcd:0", "invalid port"),
             ("*.internal:443", "not a host name"),
             ("[::1", "closing"),
+            ("fe80::1:8080", "without brackets"),
         ] {
             let msg = error(&format!(
                 "      path: p.wasm\n      allow: {{ hosts: [{entry:?}] }}\n"

@@ -54,8 +54,38 @@ pub fn refused_dir_grant(dir: &Path) -> Option<String> {
         }
     }
     let resolved = resolved?;
-    let opened = std::fs::File::open(&resolved).ok()?;
+    let opened = open_dir(&resolved).ok()?;
     kernel_filesystem(&opened).map(|filesystem| refusal(dir, &resolved, filesystem))
+}
+
+/// `dir` opened as a directory, without waiting (a FIFO in its place is
+/// an error, not a hang).
+fn open_dir(dir: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags((rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::NONBLOCK).bits() as i32)
+        .open(dir)
+}
+
+/// The granted directory `dir`, opened once and checked on what was
+/// opened (the root directory or a kernel filesystem is refused), so that
+/// the sandbox can be given exactly this directory: nothing can swap the
+/// path between the check and the grant.
+pub(crate) fn open_granted_dir(dir: &Path) -> Result<std::fs::File, String> {
+    if let Some(problem) = refused_dir_grant(dir) {
+        return Err(problem);
+    }
+    let opened = open_dir(dir).map_err(|e| format!("cannot be opened: {e}"))?;
+    let meta = opened.metadata().map_err(|e| e.to_string())?;
+    let root = std::fs::metadata("/").map_err(|e| e.to_string())?;
+    if (meta.dev(), meta.ino()) == (root.dev(), root.ino()) {
+        return Err("is the root directory, which would grant every file".into());
+    }
+    match kernel_filesystem(&opened) {
+        Some(filesystem) => Err(refusal(dir, dir, filesystem)),
+        None => Ok(opened),
+    }
 }
 
 fn refusal(dir: &Path, resolved: &Path, filesystem: &str) -> String {

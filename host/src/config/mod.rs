@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use serde_yaml::Value;
 
 #[cfg(feature = "wasm")]
-pub(crate) use dir_grant::{checked_dir_grant, kernel_filesystem, refused_dir_grant};
+pub(crate) use dir_grant::{checked_dir_grant, kernel_filesystem, open_granted_dir};
 pub use expand::{UnsetVariable, expand_from_env, expand_vars};
 #[cfg(feature = "aws")]
 pub use model::AwsSettings;

@@ -177,6 +177,9 @@ impl HostGrant {
                 None => return Err("has no closing `]`".into()),
             },
             None => match entry.rsplit_once(':') {
+                Some((host, _)) if host.contains(':') => {
+                    return Err("is an IPv6 address without brackets: write [address]:port".into());
+                }
                 Some((host, port)) => (host.to_owned(), Some(port)),
                 None => (entry.to_owned(), None),
             },

@@ -20,7 +20,8 @@
 //! granted directory) is refused with `access`.
 
 use std::path::Path;
-use std::sync::{Arc, Weak};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use cap_primitives::fs::{FollowSymlinks, OpenOptions, OpenOptionsExt};
 use wasmtime::component::{Linker, Resource};
@@ -41,34 +42,73 @@ const FILESYSTEM_TYPES: &str = "wasi:filesystem/types@0.2.12";
 /// about 20 us each way.
 pub(crate) const INLINE: bool = true;
 
-/// The files and directories one instance has open, up to a limit.
-pub(crate) struct OpenFiles {
+/// The files, directories and HTTP connections one instance has open, up
+/// to one limit (`limits.open_files`): each holds a host file descriptor.
+/// Shared by the instance's filesystem and wasi:http host calls.
+#[derive(Clone)]
+pub(crate) struct OpenFiles(Arc<Open>);
+
+struct Open {
     limit: usize,
-    open: Vec<Weak<std::fs::File>>,
+    files: Mutex<Vec<Weak<std::fs::File>>>,
+    connections: AtomicUsize,
+}
+
+/// One open connection, counted until it is dropped.
+pub(crate) struct ConnectionPermit(OpenFiles);
+
+impl Drop for ConnectionPermit {
+    fn drop(&mut self) {
+        self.0.0.connections.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl OpenFiles {
-    /// Room for `limit` open files and directories (granted directories
-    /// themselves not counted).
+    /// Room for `limit` open files, directories and connections (granted
+    /// directories themselves not counted).
     pub(crate) fn new(limit: usize) -> Self {
-        Self {
+        Self(Arc::new(Open {
             limit,
-            open: Vec::new(),
-        }
+            files: Mutex::new(Vec::new()),
+            connections: AtomicUsize::new(0),
+        }))
     }
 
-    /// How many are open now: a file stays open while the guest holds its
-    /// descriptor or a stream reading it.
-    pub(crate) fn count(&mut self) -> usize {
-        self.open.retain(|file| file.strong_count() > 0);
-        self.open.len()
+    /// How many files and directories are open now: one stays open while
+    /// the guest holds its descriptor or a stream reading it.
+    fn files(&self) -> usize {
+        let mut files = self.0.files.lock().unwrap_or_else(PoisonError::into_inner);
+        files.retain(|file| file.strong_count() > 0);
+        files.len()
+    }
+
+    /// Whether files and connections together are at the limit.
+    fn at_limit(&self) -> bool {
+        self.files() + self.0.connections.load(Ordering::Relaxed) >= self.0.limit
+    }
+
+    fn track(&self, file: Weak<std::fs::File>) {
+        self.0
+            .files
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(file);
+    }
+
+    /// A permit for one more connection, or `None` at the limit.
+    pub(crate) fn connect(&self) -> Option<ConnectionPermit> {
+        if self.at_limit() {
+            return None;
+        }
+        self.0.connections.fetch_add(1, Ordering::Relaxed);
+        Some(ConnectionPermit(self.clone()))
     }
 }
 
 /// A store's data that keeps an [`OpenFiles`].
 pub(crate) trait GuestFiles: WasiView {
     /// The instance's open files.
-    fn open_files(&mut self) -> &mut OpenFiles;
+    fn open_files(&self) -> &OpenFiles;
 }
 
 /// Replaces wasmtime's `open-at` in `linker` (which must already have
@@ -109,9 +149,11 @@ fn open_at<T: GuestFiles>(
         Descriptor::Dir(dir) => (Arc::clone(&dir.dir), dir.perms),
         Descriptor::File(_) => return Ok(Err(ErrorCode::NotDirectory)),
     };
-    let writes = OpenFlags::CREATE | OpenFlags::EXCLUSIVE | OpenFlags::TRUNCATE;
-    if open_flags.intersects(writes)
-        || flags.intersects(DescriptorFlags::WRITE | DescriptorFlags::MUTATE_DIRECTORY)
+    // As wasmtime on a read-only grant: creating, truncating or writing is
+    // refused; `mutate-directory` and a bare `exclusive` are ignored (the
+    // read-only permissions refuse any change later).
+    if open_flags.intersects(OpenFlags::CREATE | OpenFlags::TRUNCATE)
+        || flags.contains(DescriptorFlags::WRITE)
     {
         return Ok(Err(ErrorCode::NotPermitted));
     }
@@ -121,25 +163,35 @@ fn open_at<T: GuestFiles>(
     if flags.intersects(syncs) {
         return Ok(Err(ErrorCode::Unsupported));
     }
-    let files = state.open_files();
-    if files.count() >= files.limit {
-        tracing::debug!(
-            limit = files.limit,
-            "open refused: limits.open_files reached"
-        );
+    if state.open_files().at_limit() {
+        tracing::debug!("open refused: limits.open_files reached");
         return Ok(Err(ErrorCode::InsufficientMemory));
     }
 
+    let follow = if path_flags.contains(PathFlags::SYMLINK_FOLLOW) {
+        FollowSymlinks::Yes
+    } else {
+        FollowSymlinks::No
+    };
+    // What the path names now, so that a FIFO or device is not opened at
+    // all (opening one has effects: a FIFO's writer is released, a
+    // driver's open runs). What was opened is checked again below, for a
+    // swap in between.
+    match cap_primitives::fs::stat(&base, Path::new(path), follow) {
+        Ok(meta) if !meta.is_file() && !meta.is_dir() => return Ok(Err(ErrorCode::Access)),
+        Ok(_) => {}
+        Err(e) => return Ok(Err(ErrorCode::from(&e))),
+    }
+    let mut custom = rustix::fs::OFlags::NOCTTY;
+    if open_flags.contains(OpenFlags::DIRECTORY) {
+        custom |= rustix::fs::OFlags::DIRECTORY;
+    }
     let mut options = OpenOptions::new();
     options
         .read(true)
-        ._cap_fs_ext_follow(if path_flags.contains(PathFlags::SYMLINK_FOLLOW) {
-            FollowSymlinks::Yes
-        } else {
-            FollowSymlinks::No
-        })
+        ._cap_fs_ext_follow(follow)
         ._cap_fs_ext_nonblock(true)
-        .custom_flags(rustix::fs::OFlags::NOCTTY.bits() as i32);
+        .custom_flags(custom.bits() as i32);
     let opened = match cap_primitives::fs::open(&base, Path::new(path), &options) {
         Ok(opened) => opened,
         Err(e) => return Ok(Err(ErrorCode::from(&e))),
@@ -167,7 +219,7 @@ fn open_at<T: GuestFiles>(
         Descriptor::File(file) => Arc::downgrade(&file.file),
     };
     let pushed = state.ctx().table.push(descriptor)?;
-    state.open_files().open.push(handle);
+    state.open_files().track(handle);
     Ok(Ok(pushed))
 }
 
@@ -176,16 +228,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn closed_files_leave_the_count() {
-        let mut files = OpenFiles::new(2);
-        let (a, b) = (
-            Arc::new(tempfile::tempfile().expect("file")),
-            Arc::new(tempfile::tempfile().expect("file")),
-        );
-        files.open.push(Arc::downgrade(&a));
-        files.open.push(Arc::downgrade(&b));
-        assert_eq!(files.count(), 2);
-        drop(a);
-        assert_eq!(files.count(), 1);
+    fn files_and_connections_share_the_limit() {
+        let files = OpenFiles::new(2);
+        let file = Arc::new(tempfile::tempfile().expect("file"));
+        files.track(Arc::downgrade(&file));
+        let connection = files.connect().expect("one file, one connection");
+        assert!(files.connect().is_none(), "at the limit");
+        drop(file);
+        assert_eq!(files.files(), 0, "a closed file leaves the count");
+        let second = files.connect().expect("room again");
+        drop((connection, second));
+        assert!(!files.at_limit());
     }
 }

@@ -24,10 +24,11 @@ use wasmtime_wasi_http::p2::bindings::http::types::ErrorCode;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
 use crate::config::HostGrant;
-use crate::wasm::denials::Denials;
+use crate::wasm::guest_files::OpenFiles;
 use crate::wasm::guest_text::shown;
 use crate::wasm::http_client::{self, Sent};
 use crate::wasm::tls::TlsClient;
+use crate::wasm::warning_limit::WarningLimit;
 
 /// The largest response body a guest may receive, in bytes.
 pub(crate) const MAX_RESPONSE_BYTES: usize = 16 << 20;
@@ -37,7 +38,8 @@ pub(crate) const MAX_RESPONSE_BYTES: usize = 16 << 20;
 pub(crate) struct HttpGrants {
     guest: Arc<str>,
     hosts: Arc<[HostGrant]>,
-    denials: Arc<Denials>,
+    warnings: Arc<WarningLimit>,
+    files: OpenFiles,
     tls: TlsClient,
     problems: TlsProblems,
 }
@@ -71,12 +73,14 @@ impl HttpGrants {
         guest: Arc<str>,
         hosts: &[HostGrant],
         tls: TlsClient,
-        denials: Arc<Denials>,
+        warnings: Arc<WarningLimit>,
+        files: OpenFiles,
     ) -> Self {
         Self {
             guest,
             hosts: hosts.into(),
-            denials,
+            warnings,
+            files,
             tls,
             problems: TlsProblems::default(),
         }
@@ -119,11 +123,17 @@ impl WasiHttpHooks for HttpGrants {
         #[cfg(test)]
         forced_failure::before_send(&self.guest);
         if !self.permits(request.uri()) {
-            if self.denials.record() {
+            if self.warnings.record(&target) {
                 tracing::warn!(guest = %self.guest, host = %shown(&target), "HTTP request denied");
             }
             return Box::new(async { Err(HttpError::HttpRequestDenied) });
         }
+        // A connection holds a descriptor: it counts in limits.open_files
+        // until it ends (the permit moves into the connection's driver).
+        let Some(permit) = self.files.connect() else {
+            return Box::new(async { Err(HttpError::ConnectionLimitReached) });
+        };
+        let warnings = Arc::clone(&self.warnings);
         let tls = self.tls.clone();
         let problems = self.problems.clone();
         let guest = Arc::clone(&self.guest);
@@ -135,12 +145,18 @@ impl WasiHttpHooks for HttpGrants {
                 Err(failure) => {
                     if let Some(problem) = failure.tls_problem {
                         let problem = shown(&problem);
-                        tracing::warn!(guest = %guest, "HTTPS request failed: {problem}");
+                        if warnings.record(&problem) {
+                            tracing::warn!(guest = %guest, "HTTPS request failed: {problem}");
+                        }
                         problems.record(problem);
                     }
                     return Err(failure.error);
                 }
             };
+            let io: Box<dyn Future<Output = Result<(), HttpError>> + Send> = Box::new(async move {
+                let _permit = permit;
+                Box::into_pin(io).await
+            });
             let response = response.map(|body| {
                 Limited::new(body, MAX_RESPONSE_BYTES)
                     .map_err(too_large)
@@ -151,12 +167,18 @@ impl WasiHttpHooks for HttpGrants {
     }
 
     fn p2_error_from_hyper(&mut self, error: &hyper::Error) -> ErrorCode {
-        tracing::warn!(guest = %self.guest, "HTTP exchange failed: {}", shown(&error.to_string()));
+        let error = shown(&error.to_string());
+        if self.warnings.record(&error) {
+            tracing::warn!(guest = %self.guest, "HTTP exchange failed: {error}");
+        }
         ErrorCode::HttpProtocolError
     }
 
     fn p2_error_from_connect(&mut self, error: &std::io::Error) -> ErrorCode {
-        tracing::warn!(guest = %self.guest, "cannot connect: {}", shown(&error.to_string()));
+        let error = shown(&error.to_string());
+        if self.warnings.record(&error) {
+            tracing::warn!(guest = %self.guest, "cannot connect: {error}");
+        }
         ErrorCode::ConnectionRefused
     }
 }

@@ -18,7 +18,6 @@
 pub mod app;
 mod bindings;
 mod compile_cache;
-mod denials;
 mod engine;
 mod guest_files;
 mod guest_log;
@@ -33,6 +32,7 @@ mod sandbox;
 #[cfg(test)]
 mod test_guests;
 mod tls;
+mod warning_limit;
 
 /// The host's checks of guest replies and text, for the fuzz target.
 #[cfg(feature = "fuzzing")]

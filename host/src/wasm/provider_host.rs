@@ -32,7 +32,6 @@ use crate::provider::{MatchedSecret, Pattern, ProviderError, SecretsProvider};
 use crate::value::SecretText;
 use crate::wasm::bindings::{GuestError, Provider, ProviderPre};
 use crate::wasm::compile_cache::{CompileCache, load_problem};
-use crate::wasm::denials::Denials;
 use crate::wasm::engine::{deadline_ticks, shared_engine};
 use crate::wasm::guest_reply::{self, Matched, Refused, ReplyCaps};
 use crate::wasm::guest_text::{DEBUG_DETAIL_CHARS, shown, shown_at_length};
@@ -40,6 +39,7 @@ use crate::wasm::guest_trap::{Stop, stop_cause};
 use crate::wasm::limits::InstanceLimits;
 use crate::wasm::sandbox::{GuestState, GuestStdio, shared_linker, shared_linker_built};
 use crate::wasm::tls::TlsClient;
+use crate::wasm::warning_limit::WarningLimit;
 
 /// A secrets provider running as a sandboxed Wasm component.
 pub struct WasmProvider {
@@ -48,7 +48,7 @@ pub struct WasmProvider {
     pre: ProviderPre<GuestState>,
     settings: WasmSettings,
     tls: TlsClient,
-    denials: Arc<Denials>,
+    warnings: Arc<WarningLimit>,
     idle: Mutex<Vec<Instance>>,
     slots: Semaphore,
 }
@@ -137,7 +137,7 @@ impl WasmProvider {
             pre,
             settings: settings.clone(),
             tls,
-            denials: Arc::new(Denials::new(format!("backend {}", shown(backend)))),
+            warnings: Arc::new(WarningLimit::new(format!("backend {}", shown(backend)))),
             idle: Mutex::new(Vec::new()),
             slots: Semaphore::new(settings.limits.instances),
         })
@@ -228,7 +228,7 @@ impl WasmProvider {
             &self.backend,
             &self.settings.grants,
             self.tls.clone(),
-            Arc::clone(&self.denials),
+            Arc::clone(&self.warnings),
             InstanceLimits::from(&self.settings.limits),
             &[],
             GuestStdio::Log,

@@ -23,13 +23,15 @@ use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{FsPerms, ResourceTable, WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
-use crate::config::{Grants, refused_dir_grant};
-use crate::wasm::denials::Denials;
+use std::os::fd::AsRawFd;
+
+use crate::config::{Grants, open_granted_dir};
 use crate::wasm::guest_files::{self, GuestFiles, OpenFiles};
 use crate::wasm::guest_log::GuestLog;
 use crate::wasm::http_grants::{HttpGrants, TlsProblems};
 use crate::wasm::limits::{InstanceLimits, MemoryBudget};
 use crate::wasm::tls::TlsClient;
+use crate::wasm::warning_limit::WarningLimit;
 
 /// What a store holds for one guest instance.
 pub(crate) struct GuestState {
@@ -102,8 +104,8 @@ impl WasiHttpView for GuestState {
 }
 
 impl GuestFiles for GuestState {
-    fn open_files(&mut self) -> &mut OpenFiles {
-        &mut self.files
+    fn open_files(&self) -> &OpenFiles {
+        &self.files
     }
 }
 
@@ -124,13 +126,13 @@ impl GuestState {
 
     /// The state of a fresh instance of the guest called `name` (a
     /// backend or an app) under `grants`, connecting over HTTPS with
-    /// `tls`, counting denials in `denials`, within `limits`, with `args`
+    /// `tls`, counting warnings in `warnings`, within `limits`, with `args`
     /// and `stdio`. Fails when a granted directory cannot be opened.
     pub(crate) fn new(
         name: &Arc<str>,
         grants: &Grants,
         tls: TlsClient,
-        denials: Arc<Denials>,
+        warnings: Arc<WarningLimit>,
         limits: InstanceLimits,
         args: &[String],
         stdio: GuestStdio,
@@ -162,26 +164,35 @@ impl GuestState {
             }
         }
         for dir in &grants.dirs {
-            // Checked when the grant was made; again here, in case the path
-            // now leads somewhere else.
-            if let Some(problem) = refused_dir_grant(dir) {
-                return Err(format!("granted directory {} {problem}", dir.display()));
-            }
+            // Checked when the grant was made; again here on the directory
+            // itself, opened once, which is then what the guest is given
+            // (through its /proc/self/fd link): the path cannot be swapped
+            // for another between the check and the grant.
+            let opened = open_granted_dir(dir)
+                .map_err(|problem| format!("granted directory {} {problem}", dir.display()))?;
+            let host_path = format!("/proc/self/fd/{}", opened.as_raw_fd());
             let Some(guest_path) = dir.to_str() else {
                 return Err(format!(
                     "granted directory {} is not valid UTF-8",
                     dir.display()
                 ));
             };
-            wasi.preopened_dir(dir, guest_path, FsPerms::ReadOnly)
+            wasi.preopened_dir(&host_path, guest_path, FsPerms::ReadOnly)
                 .map_err(|e| format!("cannot open granted directory {}: {e}", dir.display()))?;
         }
+        let files = OpenFiles::new(limits.open_files);
         Ok(Self {
             wasi: wasi.build(),
             http: WasiHttpCtx::new(),
-            http_grants: HttpGrants::new(Arc::clone(name), &grants.hosts, tls, denials),
+            http_grants: HttpGrants::new(
+                Arc::clone(name),
+                &grants.hosts,
+                tls,
+                warnings,
+                files.clone(),
+            ),
             table: capped_table(limits.handles),
-            files: OpenFiles::new(limits.open_files),
+            files,
             memory: MemoryBudget::new(limits.memory_mb),
             log,
         })

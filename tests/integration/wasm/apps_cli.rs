@@ -158,7 +158,7 @@ fn denials_are_logged_a_few_at_a_time_then_counted() {
     let one_by_one = run.stderr.matches("access denied").count()
         + run.stderr.matches("HTTP request denied").count();
     assert_eq!(one_by_one, 5, "{}", run.stderr);
-    assert!(run.stderr.contains("20 denials in all"), "{}", run.stderr);
+    assert!(run.stderr.contains("20 warnings in all"), "{}", run.stderr);
 }
 
 #[test]

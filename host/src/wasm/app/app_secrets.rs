@@ -5,7 +5,7 @@
 //! with the same error whether or not the secret exists, so an app cannot
 //! probe for names. Refusals are logged with the app and the key as the
 //! app wrote it (escaped), never with a value: the first few one by one,
-//! then counted (`denials`).
+//! then counted (`warning_limit`).
 
 use std::sync::Arc;
 
@@ -14,26 +14,26 @@ use crate::key::SecretKey;
 use crate::manager::SecretsManager;
 use crate::value::{SecretText, SecretValue};
 use crate::wasm::app::policy::AppPolicy;
-use crate::wasm::denials::Denials;
 use crate::wasm::guest_text::shown;
+use crate::wasm::warning_limit::WarningLimit;
 
 /// The host's manager, as one app run sees it.
 pub(crate) struct AppSecrets {
     manager: SecretsManager,
     policy: Arc<AppPolicy>,
-    denials: Arc<Denials>,
+    warnings: Arc<WarningLimit>,
 }
 
 impl AppSecrets {
     pub(crate) fn new(
         manager: SecretsManager,
         policy: Arc<AppPolicy>,
-        denials: Arc<Denials>,
+        warnings: Arc<WarningLimit>,
     ) -> Self {
         Self {
             manager,
             policy,
-            denials,
+            warnings,
         }
     }
 
@@ -48,7 +48,7 @@ impl AppSecrets {
 
     fn denied(&self, key: &str) -> Error {
         let key = shown(key);
-        if self.denials.record() {
+        if self.warnings.record(&key) {
             tracing::warn!(app = %self.policy.name(), key = %key, "access denied");
         }
         Error::AccessDenied {

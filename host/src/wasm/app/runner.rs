@@ -29,13 +29,13 @@ use crate::wasm::app::app_secrets::AppSecrets;
 use crate::wasm::app::bindings::{manager, wasi_config};
 use crate::wasm::app::policy::{AppPolicy, AppStdio};
 use crate::wasm::compile_cache::{CompileCache, load_problem};
-use crate::wasm::denials::Denials;
 use crate::wasm::engine::{deadline_ticks, shared_engine};
 use crate::wasm::guest_files::{GuestFiles, OpenFiles};
 use crate::wasm::guest_text::{DEBUG_DETAIL_CHARS, shown, shown_at_length};
 use crate::wasm::guest_trap::{Stop, stop_cause};
 use crate::wasm::sandbox::{GuestState, GuestStdio, add_wasi};
 use crate::wasm::tls::TlsClient;
+use crate::wasm::warning_limit::WarningLimit;
 
 /// An app component, compiled and linked, ready to run any number of
 /// times (each run in a fresh instance).
@@ -74,7 +74,7 @@ struct AppState {
 }
 
 impl GuestFiles for AppState {
-    fn open_files(&mut self) -> &mut OpenFiles {
+    fn open_files(&self) -> &OpenFiles {
         self.guest.open_files()
     }
 }
@@ -187,18 +187,18 @@ impl WasmApp {
         argv.push(policy.name().to_owned());
         argv.extend(policy.arguments().iter().cloned());
         let tls = TlsClient::from_settings(policy.tls()).map_err(failed)?;
-        let denials = Arc::new(Denials::new(format!("app {name}")));
+        let warnings = Arc::new(WarningLimit::new(format!("app {name}")));
         let guest = GuestState::new(
             &name,
             policy.grants(),
             tls,
-            Arc::clone(&denials),
+            Arc::clone(&warnings),
             policy.instance_limits(),
             &argv,
             stdio,
         )
         .map_err(failed)?;
-        let secrets = AppSecrets::new(manager.clone(), Arc::clone(&policy), denials);
+        let secrets = AppSecrets::new(manager.clone(), Arc::clone(&policy), warnings);
         let mut store = Store::new(&self.engine, AppState { guest, secrets });
         store.limiter(|state| &mut state.guest.memory);
         let limit = Duration::from_millis(policy.time_limit_ms());
