@@ -346,3 +346,28 @@ fn a_reply_past_max_names_is_refused_and_costs_the_instance() {
     let listed = block_on(secrets.list("hostile:many*")).expect_err("list is capped too");
     assert!(listed.to_string().contains("limits.max_names"), "{listed}");
 }
+
+#[test]
+fn a_guest_holding_http_connections_stops_at_open_files() {
+    let Some(hostile) = guest("hostile") else {
+        return;
+    };
+    let server = super::http_server::TestServer::start(super::http_server::Reply::Hang);
+    let secrets = manager(&format!(
+        "  backends:\n{}",
+        wasm_backend(
+            "hostile",
+            &hostile,
+            &format!(
+                "      allow: {{ hosts: [{:?}] }}\n      limits: {{ open_files: 4, instances: 1 }}\n",
+                server.authority()
+            )
+        )
+    ));
+    let answer = block_on(secrets.get_raw(&format!("hostile:hold-http:20:{}", server.authority())))
+        .expect("the guest handles the refusals");
+    assert_eq!(answer.expose(), "refused 16");
+    // The server never saw more than the cap: 4 connections, not 20.
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(server.connections(), 4);
+}

@@ -22,6 +22,7 @@
 //! | `flood` | writes 1 MB to stderr, then returns `flooded` |
 //! | `hoard:N:PATH` | opens PATH N times and keeps the files open across calls; returns `hoarded K` (all N) or `hoarded K, then: ERROR` |
 //! | `pollables:N` | makes N clock pollables and keeps them across calls; returns `kept N` |
+//! | `hold-http:N:HOST:PORT` | sends N GETs to http://HOST:PORT/ without waiting for them, keeps them across calls, and after 300 ms returns `refused R` (how many the host refused as over its connection limit) |
 //!
 //! `list(pattern)` returns `ok` and `calls` when they match, except that the
 //! pattern `garbage*` returns a name that does not match it, `twice*`
@@ -41,6 +42,8 @@ pub struct Hostile {
     kept_files: RefCell<Vec<std::fs::File>>,
     #[cfg(target_arch = "wasm32")]
     kept_pollables: RefCell<Vec<wasip2::io::poll::Pollable>>,
+    #[cfg(target_arch = "wasm32")]
+    kept_requests: RefCell<Vec<wasip2::http::types::FutureIncomingResponse>>,
 }
 
 impl Provider for Hostile {
@@ -53,6 +56,8 @@ impl Provider for Hostile {
             kept_files: RefCell::new(Vec::new()),
             #[cfg(target_arch = "wasm32")]
             kept_pollables: RefCell::new(Vec::new()),
+            #[cfg(target_arch = "wasm32")]
+            kept_requests: RefCell::new(Vec::new()),
         })
     }
 
@@ -127,6 +132,37 @@ impl Provider for Hostile {
                     ));
                 }
                 Ok(format!("kept {}", kept.len()))
+            }
+            #[cfg(target_arch = "wasm32")]
+            "hold-http" => {
+                use wasip2::http::outgoing_handler::handle;
+                use wasip2::http::types::{ErrorCode, Fields, OutgoingRequest, Scheme};
+                let (count, authority) = argument.split_once(':').unwrap_or(("0", argument));
+                let count: usize = count.parse().unwrap_or(0);
+                let mut kept = self.kept_requests.borrow_mut();
+                for _ in 0..count {
+                    let request = OutgoingRequest::new(Fields::new());
+                    let _ = request.set_scheme(Some(&Scheme::Http));
+                    let _ = request.set_authority(Some(authority));
+                    let _ = request.set_path_with_query(Some("/"));
+                    match handle(request, None) {
+                        Ok(pending) => kept.push(pending),
+                        Err(e) => return Err(Error::Backend(format!("handle: {e:?}"))),
+                    }
+                }
+                std::thread::sleep(std::time::Duration::from_millis(300));
+                let refused = kept
+                    .iter()
+                    .filter(|pending| {
+                        // `ready` polls the request once, without waiting.
+                        pending.subscribe().ready()
+                            && matches!(
+                                pending.get(),
+                                Some(Ok(Err(ErrorCode::ConnectionLimitReached)))
+                            )
+                    })
+                    .count();
+                Ok(format!("refused {refused}"))
             }
             _ => Ok(format!("value-of-{name}")),
         }
