@@ -1,14 +1,14 @@
 //! The glob matcher against its reference, globset: the same patterns
-//! refused, and the same answer for every ASCII name (globset matches
-//! non-ASCII names byte by byte, a documented difference).
+//! refused, and the same answer for every ASCII name (the documented
+//! differences, non-ASCII names and `[:` in a class, left out).
 #![no_main]
 
 use pp_secrets_pattern::Pattern;
-use pp_secrets_pattern::reference::globset_matcher;
+use pp_secrets_pattern::reference::{comparable, globset_matcher};
 
 libfuzzer_sys::fuzz_target!(|input: (&str, Vec<&str>)| {
     let (pattern, names) = input;
-    if !pattern.is_ascii() {
+    if !pattern.is_ascii() || !comparable(pattern) {
         let _ = Pattern::new(pattern).map(|p| names.iter().map(|n| p.matches(n)).count());
         return;
     }

@@ -222,6 +222,16 @@ pub fn escape(text: &str) -> String {
 mod tests {
     use super::*;
 
+    /// Found by the `glob` fuzz target, where globset (the reference)
+    /// refused `[::]` as an empty POSIX class: this dialect has no POSIX
+    /// classes, so `[` and `:` in a class are members like any other.
+    #[test]
+    fn a_colon_and_a_bracket_in_a_class_are_members() {
+        let pattern = Pattern::new("x[[::]").expect("a class");
+        assert!(pattern.matches("x[") && pattern.matches("x:"));
+        assert!(!pattern.matches("xa") && !pattern.matches("x"));
+    }
+
     fn m(pattern: &str, name: &str) -> bool {
         Pattern::new(pattern)
             .expect("pattern compiles")
