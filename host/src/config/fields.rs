@@ -125,16 +125,20 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// A string that must be present and non-empty.
-    pub fn required_string(&self, name: &str, context: &str) -> Result<String> {
-        match self.string(name)? {
-            Some(s) if !s.is_empty() => Ok(s),
-            _ => Err(Error::config(
+    /// A path setting that must be present and non-empty.
+    pub fn required_path(
+        &self,
+        name: &str,
+        base_dir: &std::path::Path,
+        context: &str,
+    ) -> Result<std::path::PathBuf> {
+        self.path(name, base_dir)?.ok_or_else(|| {
+            Error::config(
                 self.file,
                 &self.path,
                 format!("missing required field `{name}` for {context}"),
-            )),
-        }
+            )
+        })
     }
 
     /// A whole number of at least 1 (numbers written as strings are

@@ -199,13 +199,7 @@ fn parse_backend(
     let fields = Fields::new(settings, &path, file, allowed, &context)?;
     let kind = match type_name.as_str() {
         "file" => BackendKind::File {
-            path: fields.path("path", base_dir)?.ok_or_else(|| {
-                Error::config(
-                    file,
-                    &path,
-                    format!("missing required field `path` for {context}"),
-                )
-            })?,
+            path: fields.required_path("path", base_dir, &context)?,
         },
         "dotenv" => BackendKind::Dotenv {
             path: match fields.path("path", base_dir)? {
@@ -256,8 +250,7 @@ fn parse_aws(fields: &Fields) -> Result<AwsSettings> {
 
 #[cfg(feature = "wasm")]
 fn parse_wasm(fields: &Fields, context: &str, base_dir: &Path) -> Result<WasmSettings> {
-    fields.required_string("path", context)?;
-    let path = fields.path("path", base_dir)?.unwrap_or_default();
+    let path = fields.required_path("path", base_dir, context)?;
     let config = fields
         .string_map("config")?
         .into_iter()
