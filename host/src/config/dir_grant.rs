@@ -40,22 +40,45 @@ const KERNEL_DIRS: &[(&str, &str)] = &[("/proc", "procfs"), ("/sys", "sysfs"), (
 
 /// Why granting `dir` would defeat the sandbox, if it would.
 pub fn refused_dir_grant(dir: &Path) -> Option<String> {
+    let resolved = match checked_path(dir) {
+        Err(problem) => return Some(problem),
+        Ok(resolved) => resolved?,
+    };
+    let opened = open_dir(&resolved).ok()?;
+    checked_handle(dir, &resolved, &opened).err()
+}
+
+/// Refuses `dir` by its path, as written and as resolved; the resolved
+/// path, when it exists.
+fn checked_path(dir: &Path) -> Result<Option<PathBuf>, String> {
     let resolved = std::fs::canonicalize(dir).ok();
     for path in std::iter::once(dir).chain(resolved.as_deref()) {
         if path == Path::new("/") {
-            return Some(if path == dir {
+            return Err(if path == dir {
                 "is the root directory, which would grant every file".into()
             } else {
                 "resolves to the root directory, which would grant every file".into()
             });
         }
         if let Some(filesystem) = kernel_dir(path) {
-            return Some(refusal(dir, path, filesystem));
+            return Err(refusal(dir, path, filesystem));
         }
     }
-    let resolved = resolved?;
-    let opened = open_dir(&resolved).ok()?;
-    kernel_filesystem(&opened).map(|filesystem| refusal(dir, &resolved, filesystem))
+    Ok(resolved)
+}
+
+/// Refuses the directory `opened` (`dir`, resolved to `resolved`): the
+/// root directory, by device and inode, or one on a kernel filesystem.
+fn checked_handle(dir: &Path, resolved: &Path, opened: &std::fs::File) -> Result<(), String> {
+    let meta = opened.metadata().map_err(|e| e.to_string())?;
+    let root = std::fs::metadata("/").map_err(|e| e.to_string())?;
+    if (meta.dev(), meta.ino()) == (root.dev(), root.ino()) {
+        return Err("is the root directory, which would grant every file".into());
+    }
+    match kernel_filesystem(opened) {
+        Some(filesystem) => Err(refusal(dir, resolved, filesystem)),
+        None => Ok(()),
+    }
 }
 
 /// `dir` opened as a directory, without waiting (a FIFO in its place is
@@ -73,19 +96,10 @@ fn open_dir(dir: &Path) -> std::io::Result<std::fs::File> {
 /// the sandbox can be given exactly this directory: nothing can swap the
 /// path between the check and the grant.
 pub(crate) fn open_granted_dir(dir: &Path) -> Result<std::fs::File, String> {
-    if let Some(problem) = refused_dir_grant(dir) {
-        return Err(problem);
-    }
+    checked_path(dir)?;
     let opened = open_dir(dir).map_err(|e| format!("cannot be opened: {e}"))?;
-    let meta = opened.metadata().map_err(|e| e.to_string())?;
-    let root = std::fs::metadata("/").map_err(|e| e.to_string())?;
-    if (meta.dev(), meta.ino()) == (root.dev(), root.ino()) {
-        return Err("is the root directory, which would grant every file".into());
-    }
-    match kernel_filesystem(&opened) {
-        Some(filesystem) => Err(refusal(dir, dir, filesystem)),
-        None => Ok(opened),
-    }
+    checked_handle(dir, dir, &opened)?;
+    Ok(opened)
 }
 
 fn refusal(dir: &Path, resolved: &Path, filesystem: &str) -> String {

@@ -116,13 +116,13 @@ impl WasiHttpHooks for HttpGrants {
         fut: Box<dyn Future<Output = Result<(), HttpError>> + Send>,
     ) -> ResponseFuture {
         drop(fut);
-        let target = request
-            .uri()
-            .authority()
-            .map_or_else(String::new, |a| a.to_string());
         #[cfg(test)]
         forced_failure::before_send(&self.guest);
         if !self.permits(request.uri()) {
+            let target = request
+                .uri()
+                .authority()
+                .map_or_else(String::new, |a| a.to_string());
             if self.warnings.record(&target) {
                 tracing::warn!(guest = %self.guest, host = %shown(&target), "HTTP request denied");
             }
