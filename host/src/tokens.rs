@@ -1,4 +1,4 @@
-//! `${secret://backend:key}` tokens in a YAML tree (SPEC §5).
+//! `${secret://backend:key}` tokens in a YAML tree (the README's "`${secret://backend:key}` tokens").
 //!
 //! After the manager is built, every token in any string of the config is
 //! replaced by `get(backend:key)`. A token that is the whole scalar and

@@ -1,7 +1,7 @@
 //! Secret values: text or a JSON object, redacted in `Debug`, wiped on drop.
 //!
 //! [`SecretText`] is what backends return (the string as stored);
-//! [`SecretValue`] is what callers get, after the one rule of SPEC §3: a text
+//! [`SecretValue`] is what callers get, after the one rule of the README's "Keys, prefixes, patterns, values": a text
 //! that parses as a JSON *object* becomes an object, anything else stays
 //! text. [`SecretValue::from_text`] is the only place that rule lives.
 

@@ -1,4 +1,4 @@
-//! The built-in backends (SPEC §6), driven through their providers and, for
+//! The built-in backends (the README's "Backend types"), driven through their providers and, for
 //! what depends on environment variables, through the real binary.
 
 use std::fs;

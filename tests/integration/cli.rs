@@ -1,4 +1,4 @@
-//! The `pp-secrets` binary, per SPEC §8: commands, output formats, config
+//! The `pp-secrets` binary, per the README's "Command line reference": commands, output formats, config
 //! discovery and exit codes.
 
 use std::fs;

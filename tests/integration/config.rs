@@ -1,4 +1,4 @@
-//! Configuration loading (SPEC §1): defaults, validation with errors that
+//! Configuration loading (the README's "Configuration reference"): defaults, validation with errors that
 //! name the backend and the field, `${VAR}` expansion, relative paths.
 
 use pp_secrets::config::BackendKind;

@@ -1,5 +1,5 @@
 //! No secret value may appear in an error message, a log line, a panic or a
-//! Debug print (SPEC §3). Every value in the `leak` fixtures contains
+//! Debug print (the README's "Security"). Every value in the `leak` fixtures contains
 //! `LEAKCANARY`; each failure path below runs with full trace logging and
 //! the output is searched for it.
 

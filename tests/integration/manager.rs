@@ -1,4 +1,4 @@
-//! The manager's contract (SPEC §2 and §4), driven through an in-memory
+//! The manager's contract (keys, prefixes, patterns and the manager, as the README states them), driven through an in-memory
 //! provider that counts how it is called.
 
 use std::collections::BTreeMap;

@@ -1,4 +1,4 @@
-//! `${secret://backend:key}` resolution (SPEC §5).
+//! `${secret://backend:key}` resolution (the README's "`${secret://backend:key}` tokens").
 
 use std::sync::Arc;
 

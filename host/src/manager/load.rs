@@ -1,4 +1,4 @@
-//! Running `load` declarations: the start-up preload of SPEC §4.
+//! Running `load` declarations: the start-up preload (the README's "Preloading (`load`)").
 //!
 //! For each `backend:pattern`, in order: fetch every matching name with the
 //! provider's bulk call, keep the values in the cache (or, with caching off,

@@ -1,5 +1,5 @@
 //! The secrets manager: backends by name, the cache, and the `backend:key`
-//! API of SPEC §4.
+//! API the README describes.
 //!
 //! A hit is served from the cache without parsing the key. A miss splits
 //! the key, asks the backend (through its prefix), applies the JSON-object

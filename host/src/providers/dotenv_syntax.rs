@@ -1,4 +1,4 @@
-//! The `.env` syntax, as SPEC §6 defines it.
+//! The `.env` syntax, as the README's ".env syntax" section defines it.
 //!
 //! - `KEY=VALUE` lines; whitespace around key and value is trimmed; a
 //!   leading `export ` is dropped; blank lines and `#` lines are skipped.

@@ -1,4 +1,4 @@
-//! Reading, listing and loading through the provider (SPEC §6, `aws`).
+//! Reading, listing and loading through the provider (the `aws` backend, as the README describes it).
 
 use pp_secrets::ErrorKind;
 
