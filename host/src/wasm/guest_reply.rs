@@ -7,11 +7,15 @@
 //! instance is thrown away. Values become zeroizing [`SecretText`]s before
 //! any check, so a refused reply is wiped too.
 //!
-//! The reply has been lifted (copied out of the guest) when these checks
-//! run: wasmtime 48 runs the guest's post-return, which frees the reply in
-//! the guest, as soon as the call returns, so a lazily lifted reply could
-//! not be read after it. What bounds the copy itself is the guest's memory
-//! limit: a reply cannot be larger than the memory it was built in.
+//! These checks run on the lifted reply (wasmtime 48 runs the guest's
+//! post-return, which frees the reply in the guest, as soon as the call
+//! returns, so a reply cannot be read lazily after it). The copy itself is
+//! bounded before it is made: every store of a provider gets a hostcall
+//! fuel of [`ReplyCaps::lift_fuel`], which wasmtime charges with the size
+//! of each list (entries times their host size) and each string *before*
+//! allocating them, and a reply past it fails the call unlifted. So a
+//! reply of millions of names costs the host at most the fuel, not several
+//! times its size in the guest.
 
 use std::collections::HashSet;
 
@@ -27,6 +31,23 @@ pub(crate) struct ReplyCaps {
     pub(crate) names: usize,
     /// Bytes of names and values in one reply.
     pub(crate) bytes: usize,
+}
+
+/// What wasmtime may charge to lift one reply beyond its bytes: strings
+/// and the outer `result`'s error text.
+const LIFT_SLACK: usize = 64 << 10;
+
+impl ReplyCaps {
+    /// The hostcall fuel of a provider's store: enough to lift a reply of
+    /// `names` entries (each at its host size, the largest being a bulk
+    /// entry) and `bytes` bytes, and no more. Also what one host call of
+    /// the guest may pass in.
+    pub(crate) fn lift_fuel(&self) -> usize {
+        self.names
+            .saturating_mul(std::mem::size_of::<GuestMatched>())
+            .saturating_add(self.bytes)
+            .saturating_add(LIFT_SLACK)
+    }
 }
 
 /// Why a reply was refused (the instance is then thrown away).

@@ -16,6 +16,9 @@ pub(crate) enum Stop {
     OutOfMemory,
     /// The guest asked for one more host resource than its handle limit.
     TooManyHandles,
+    /// wasmtime refused to copy more data out of the guest than the
+    /// store's hostcall fuel allows (a reply, or a host call's arguments).
+    TooMuchData,
     /// Anything else, described (`who` is "the provider" or "the app").
     Failed(String),
 }
@@ -42,6 +45,7 @@ pub(crate) fn stop_cause(error: &wasmtime::Error, refused_memory: bool, who: &st
         {
             Stop::TooManyHandles
         }
+        None if is_fuel_exhausted(error) => Stop::TooMuchData,
         // The root cause, without the guest's backtrace (its function
         // names are the guest's words; the debug log has them, escaped).
         None => Stop::Failed(format!(
@@ -50,3 +54,15 @@ pub(crate) fn stop_cause(error: &wasmtime::Error, refused_memory: bool, who: &st
         )),
     }
 }
+
+/// Whether wasmtime stopped `error`'s call for running out of hostcall
+/// fuel. Its error type is private, so its message is matched; the test
+/// below pins it to the wasmtime in use.
+fn is_fuel_exhausted(error: &wasmtime::Error) -> bool {
+    error
+        .chain()
+        .any(|cause| cause.to_string().contains(FUEL_EXHAUSTED))
+}
+
+/// What wasmtime's hostcall-fuel error says.
+const FUEL_EXHAUSTED: &str = "fuel allocated for hostcalls has been exhausted";

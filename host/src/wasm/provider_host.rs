@@ -236,6 +236,7 @@ impl WasmProvider {
         .map_err(ProviderError::Failed)?;
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.memory);
+        store.set_hostcall_fuel(self.reply_caps().lift_fuel());
         begin_call(&mut store, ticks);
         let guest = match self.pre.instantiate_async(&mut store).await {
             Ok(guest) => guest,
@@ -283,6 +284,11 @@ impl WasmProvider {
             Stop::TooManyHandles => ProviderError::Failed(format!(
                 "the provider held more host resources than limits.handles = {} allows",
                 self.settings.limits.handles
+            )),
+            Stop::TooMuchData => ProviderError::Failed(format!(
+                "the provider passed more data than limits.max_names = {} and \
+                 limits.max_reply_mb = {} allow (refused before it was copied)",
+                self.settings.limits.max_names, self.settings.limits.max_reply_mb
             )),
             Stop::Failed(reason) => ProviderError::Failed(reason),
         }

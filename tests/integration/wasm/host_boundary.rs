@@ -348,6 +348,30 @@ fn a_reply_past_max_names_is_refused_and_costs_the_instance() {
 }
 
 #[test]
+fn a_flood_of_names_is_refused_before_it_is_copied() {
+    let Some(secrets) = loading(
+        "hostile:flood*",
+        "{ instances: 1, max_names: 1000, max_reply_mb: 1 }",
+    ) else {
+        return;
+    };
+    for error in [
+        block_on(secrets.load()).expect_err("refused"),
+        block_on(secrets.list("hostile:flood*")).expect_err("refused"),
+    ] {
+        assert_eq!(error.kind(), ErrorKind::Backend, "{error}");
+        let message = error.to_string();
+        // Counting the names would mean they had been copied.
+        assert!(
+            message.contains("refused before it was copied") && !message.contains("300000"),
+            "{message}"
+        );
+    }
+    let calls = block_on(secrets.get_raw("hostile:calls")).expect("serves");
+    assert_eq!(calls.expose(), "1", "a fresh instance after the refusal");
+}
+
+#[test]
 fn a_guest_holding_http_connections_stops_at_open_files() {
     let Some(hostile) = guest("hostile") else {
         return;

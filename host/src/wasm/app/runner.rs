@@ -244,6 +244,11 @@ impl WasmApp {
                             "the app held more host resources than its limit of {} handles",
                             policy.instance_limits().handles
                         )),
+                        Stop::TooMuchData => failed(
+                            "the app passed more data to the host in one call than the \
+                             host copies (128 MiB)"
+                                .into(),
+                        ),
                         Stop::Failed(reason) => failed(reason),
                     });
                 }

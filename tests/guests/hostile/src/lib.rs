@@ -175,6 +175,10 @@ impl Provider for Hostile {
         if pattern.as_str().starts_with("twice") {
             return Ok(vec!["twice".into(), "twice".into()]);
         }
+        if pattern.as_str().starts_with("flood") {
+            // About 7 MiB in the guest, 11 MiB if lifted whole.
+            return Ok((0..300_000).map(|i| format!("flood-{i}")).collect());
+        }
         if pattern.as_str().starts_with("many") {
             return Ok((0..1_000).map(|i| format!("many-{i}")).collect());
         }
