@@ -12,7 +12,10 @@
 //! there is no window between check and open: a FIFO, socket or device
 //! node is refused with `access`. Every other filesystem call
 //! (`stat-at`, `readlink-at`, `read-directory`, reading an open regular
-//! file) cannot block on such a file.
+//! file) cannot block on such a file. They run on the calling thread when
+//! every grant of the instance is local, through tokio's blocking pool
+//! when one could stall (`stalling_filesystems`), so that the call's
+//! timeout still ends the call.
 //!
 //! Every grant is read-only, so a request to create, truncate or write is
 //! refused with `not-permitted`, as wasmtime does. A file on one of the
@@ -37,11 +40,6 @@ use crate::config::kernel_filesystem;
 /// (guests importing any 0.2.x version are served by it).
 const FILESYSTEM_TYPES: &str = "wasi:filesystem/types@0.2.12";
 
-/// Whether filesystem calls run on the calling thread: they cannot block
-/// for long once opens cannot, and the hop to tokio's blocking pool costs
-/// about 20 us each way.
-pub(crate) const INLINE: bool = true;
-
 /// The files, directories and HTTP connections one instance has open, up
 /// to one limit (`limits.open_files`): each holds a host file descriptor.
 /// Shared by the instance's filesystem and wasi:http host calls.
@@ -50,6 +48,7 @@ pub(crate) struct OpenFiles(Arc<Open>);
 
 struct Open {
     limit: usize,
+    inline: bool,
     files: Mutex<Vec<Weak<std::fs::File>>>,
     connections: AtomicUsize,
 }
@@ -65,10 +64,12 @@ impl Drop for ConnectionPermit {
 
 impl OpenFiles {
     /// Room for `limit` open files, directories and connections (granted
-    /// directories themselves not counted).
-    pub(crate) fn new(limit: usize) -> Self {
+    /// directories themselves not counted), opened on the calling thread
+    /// when `inline`, else on tokio's blocking pool.
+    pub(crate) fn new(limit: usize, inline: bool) -> Self {
         Self(Arc::new(Open {
             limit,
+            inline,
             files: Mutex::new(Vec::new()),
             connections: AtomicUsize::new(0),
         }))
@@ -117,7 +118,7 @@ pub(crate) fn replace_open_at<T: GuestFiles + 'static>(
     linker: &mut Linker<T>,
 ) -> wasmtime::Result<()> {
     linker.allow_shadowing(true);
-    linker.instance(FILESYSTEM_TYPES)?.func_wrap(
+    linker.instance(FILESYSTEM_TYPES)?.func_wrap_async(
         "[method]descriptor.open-at",
         |mut store,
          (dir, path_flags, path, open_flags, flags): (
@@ -127,8 +128,11 @@ pub(crate) fn replace_open_at<T: GuestFiles + 'static>(
             OpenFlags,
             DescriptorFlags,
         )| {
-            let opened = open_at(store.data_mut(), &dir, path_flags, &path, open_flags, flags)?;
-            Ok((opened,))
+            Box::new(async move {
+                let opened =
+                    open_at(store.data_mut(), &dir, path_flags, path, open_flags, flags).await?;
+                Ok((opened,))
+            })
         },
     )?;
     linker.allow_shadowing(false);
@@ -136,12 +140,14 @@ pub(crate) fn replace_open_at<T: GuestFiles + 'static>(
 }
 
 /// Opens `path` under the directory `dir` for reading, as described in the
-/// module docs. A table that is full is a trap (the call fails).
-fn open_at<T: GuestFiles>(
+/// module docs: on the calling thread, or on tokio's blocking pool when a
+/// grant of the instance could stall. A table that is full is a trap (the
+/// call fails).
+async fn open_at<T: GuestFiles>(
     state: &mut T,
     dir: &Resource<Descriptor>,
     path_flags: PathFlags,
-    path: &str,
+    path: String,
     open_flags: OpenFlags,
     flags: DescriptorFlags,
 ) -> wasmtime::Result<Result<Resource<Descriptor>, ErrorCode>> {
@@ -167,52 +173,32 @@ fn open_at<T: GuestFiles>(
         tracing::debug!("open refused: limits.open_files reached");
         return Ok(Err(ErrorCode::InsufficientMemory));
     }
-
-    let follow = if path_flags.contains(PathFlags::SYMLINK_FOLLOW) {
-        FollowSymlinks::Yes
+    let request = OpenRequest {
+        follow: if path_flags.contains(PathFlags::SYMLINK_FOLLOW) {
+            FollowSymlinks::Yes
+        } else {
+            FollowSymlinks::No
+        },
+        directory: open_flags.contains(OpenFlags::DIRECTORY),
+    };
+    let inline = state.open_files().0.inline;
+    let opened = if inline {
+        request.open(&base, &path)
     } else {
-        FollowSymlinks::No
+        // Dropped with the call when its time runs out; the pool's thread
+        // then waits for the filesystem alone.
+        let blocking = tokio::task::spawn_blocking(move || request.open(&base, &path));
+        match blocking.await {
+            Ok(opened) => opened,
+            Err(e) => return Err(wasmtime::Error::msg(format!("open-at failed: {e}"))),
+        }
     };
-    // What the path names now, so that a FIFO or device is not opened at
-    // all (opening one has effects: a FIFO's writer is released, a
-    // driver's open runs). What was opened is checked again below, for a
-    // swap in between.
-    match cap_primitives::fs::stat(&base, Path::new(path), follow) {
-        Ok(meta) if !meta.is_file() && !meta.is_dir() => return Ok(Err(ErrorCode::Access)),
-        Ok(_) => {}
-        Err(e) => return Ok(Err(ErrorCode::from(&e))),
-    }
-    let mut custom = rustix::fs::OFlags::NOCTTY;
-    if open_flags.contains(OpenFlags::DIRECTORY) {
-        custom |= rustix::fs::OFlags::DIRECTORY;
-    }
-    let mut options = OpenOptions::new();
-    options
-        .read(true)
-        ._cap_fs_ext_follow(follow)
-        ._cap_fs_ext_nonblock(true)
-        .custom_flags(custom.bits() as i32);
-    let opened = match cap_primitives::fs::open(&base, Path::new(path), &options) {
-        Ok(opened) => opened,
-        Err(e) => return Ok(Err(ErrorCode::from(&e))),
-    };
-    if let Some(filesystem) = kernel_filesystem(&opened) {
-        tracing::debug!(filesystem, "open refused: a kernel filesystem");
-        return Ok(Err(ErrorCode::Access));
-    }
-    let kind = match opened.metadata() {
-        Ok(meta) => meta.file_type(),
-        Err(e) => return Ok(Err(ErrorCode::from(&e))),
-    };
-    let descriptor = if kind.is_dir() {
-        Descriptor::Dir(Dir::new(opened, perms, OpenMode::READ, INLINE))
-    } else if open_flags.contains(OpenFlags::DIRECTORY) {
-        return Ok(Err(ErrorCode::NotDirectory));
-    } else if kind.is_file() {
-        Descriptor::File(File::new(opened, perms, OpenMode::READ, INLINE))
-    } else {
-        // A FIFO, socket or device node: never served.
-        return Ok(Err(ErrorCode::Access));
+    let descriptor = match opened {
+        Ok(Opened::Dir(opened)) => Descriptor::Dir(Dir::new(opened, perms, OpenMode::READ, inline)),
+        Ok(Opened::File(opened)) => {
+            Descriptor::File(File::new(opened, perms, OpenMode::READ, inline))
+        }
+        Err(code) => return Ok(Err(code)),
     };
     let handle = match &descriptor {
         Descriptor::Dir(dir) => Arc::downgrade(&dir.dir),
@@ -223,13 +209,74 @@ fn open_at<T: GuestFiles>(
     Ok(Ok(pushed))
 }
 
+/// How a guest asked to open a path (after the checks of its flags).
+#[derive(Clone, Copy)]
+struct OpenRequest {
+    follow: FollowSymlinks,
+    directory: bool,
+}
+
+/// What an open gave: only these two kinds are served.
+enum Opened {
+    Dir(std::fs::File),
+    File(std::fs::File),
+}
+
+impl OpenRequest {
+    /// Opens `path` under `base` without blocking on the file itself: a
+    /// regular file or a directory, never a FIFO, socket, device node or
+    /// a file on a kernel filesystem.
+    fn open(self, base: &std::fs::File, path: &str) -> Result<Opened, ErrorCode> {
+        let path = Path::new(path);
+        // What the path names now, so that a FIFO or device is not opened
+        // at all (opening one has effects: a FIFO's writer is released, a
+        // driver's open runs). What was opened is checked again below, for
+        // a swap in between.
+        let meta =
+            cap_primitives::fs::stat(base, path, self.follow).map_err(|e| ErrorCode::from(&e))?;
+        if !meta.is_file() && !meta.is_dir() {
+            return Err(ErrorCode::Access);
+        }
+        let mut custom = rustix::fs::OFlags::NOCTTY;
+        if self.directory {
+            custom |= rustix::fs::OFlags::DIRECTORY;
+        }
+        let mut options = OpenOptions::new();
+        options
+            .read(true)
+            ._cap_fs_ext_follow(self.follow)
+            ._cap_fs_ext_nonblock(true)
+            .custom_flags(custom.bits() as i32);
+        let opened =
+            cap_primitives::fs::open(base, path, &options).map_err(|e| ErrorCode::from(&e))?;
+        if let Some(filesystem) = kernel_filesystem(&opened) {
+            tracing::debug!(filesystem, "open refused: a kernel filesystem");
+            return Err(ErrorCode::Access);
+        }
+        let kind = opened
+            .metadata()
+            .map_err(|e| ErrorCode::from(&e))?
+            .file_type();
+        if kind.is_dir() {
+            Ok(Opened::Dir(opened))
+        } else if self.directory {
+            Err(ErrorCode::NotDirectory)
+        } else if kind.is_file() {
+            Ok(Opened::File(opened))
+        } else {
+            // A FIFO, socket or device node: never served.
+            Err(ErrorCode::Access)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn files_and_connections_share_the_limit() {
-        let files = OpenFiles::new(2);
+        let files = OpenFiles::new(2, true);
         let file = Arc::new(tempfile::tempfile().expect("file"));
         files.track(Arc::downgrade(&file));
         let connection = files.connect().expect("one file, one connection");

@@ -29,6 +29,7 @@ mod http_grants;
 mod limits;
 mod provider_host;
 mod sandbox;
+mod stalling_filesystems;
 #[cfg(test)]
 mod test_guests;
 mod tls;

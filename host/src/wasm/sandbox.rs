@@ -5,9 +5,9 @@
 //! - environment variables named in `allow.env` (with the host's values,
 //!   read when the instance is created; unset ones stay unset);
 //! - directories named in `allow.dirs`, read-only, each at the same
-//!   absolute path as on the host (read on the calling thread: fast for
-//!   local files, but a hung network filesystem is not cut off by the
-//!   call's timeout);
+//!   absolute path as on the host (read on the calling thread when every
+//!   grant is local, through tokio's blocking pool when one could stall:
+//!   `stalling_filesystems`);
 //! - HTTP requests (wasi:http) to the hosts in `allow.hosts` only
 //!   (`http_grants`), over TLS as the `tls` settings say (`tls`); no raw
 //!   network: TCP, UDP and name lookup are off;
@@ -30,6 +30,7 @@ use crate::wasm::guest_files::{self, GuestFiles, OpenFiles};
 use crate::wasm::guest_log::GuestLog;
 use crate::wasm::http_grants::{HttpGrants, TlsProblems};
 use crate::wasm::limits::{InstanceLimits, MemoryBudget};
+use crate::wasm::stalling_filesystems::could_stall;
 use crate::wasm::tls::TlsClient;
 use crate::wasm::warning_limit::WarningLimit;
 
@@ -138,11 +139,25 @@ impl GuestState {
         stdio: GuestStdio,
     ) -> Result<Self, String> {
         let log = GuestLog::new(Arc::clone(name));
+        // Each grant opened once and checked (again; it was checked when
+        // the grant was made) on the directory itself, which is then what
+        // the guest is given (through its /proc/self/fd link): the path
+        // cannot be swapped for another between the check and the grant.
+        let granted = grants
+            .dirs
+            .iter()
+            .map(|dir| {
+                open_granted_dir(dir)
+                    .map(|opened| (dir, opened))
+                    .map_err(|problem| format!("granted directory {} {problem}", dir.display()))
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        // Filesystem calls run on the calling thread, unless a grant could
+        // stall (`stalling_filesystems`); `guest_files` makes sure none can
+        // block on a FIFO or device. Set before the preopens, which copy it.
+        let inline = !granted.iter().any(|(_, opened)| could_stall(opened));
         let mut wasi = WasiCtx::builder();
-        // Filesystem calls run on the calling thread instead of hopping to
-        // tokio's blocking pool (`guest_files` makes sure none can block on
-        // a FIFO or device). Set before the preopens, which copy it.
-        wasi.allow_blocking_current_thread(guest_files::INLINE);
+        wasi.allow_blocking_current_thread(inline);
         match stdio {
             GuestStdio::Log => {
                 wasi.stdout(log.stream(false)).stderr(log.stream(true));
@@ -163,13 +178,7 @@ impl GuestState {
                 wasi.env(name, value);
             }
         }
-        for dir in &grants.dirs {
-            // Checked when the grant was made; again here on the directory
-            // itself, opened once, which is then what the guest is given
-            // (through its /proc/self/fd link): the path cannot be swapped
-            // for another between the check and the grant.
-            let opened = open_granted_dir(dir)
-                .map_err(|problem| format!("granted directory {} {problem}", dir.display()))?;
+        for (dir, opened) in &granted {
             let host_path = format!("/proc/self/fd/{}", opened.as_raw_fd());
             let Some(guest_path) = dir.to_str() else {
                 return Err(format!(
@@ -180,7 +189,7 @@ impl GuestState {
             wasi.preopened_dir(&host_path, guest_path, FsPerms::ReadOnly)
                 .map_err(|e| format!("cannot open granted directory {}: {e}", dir.display()))?;
         }
-        let files = OpenFiles::new(limits.open_files);
+        let files = OpenFiles::new(limits.open_files, inline);
         Ok(Self {
             wasi: wasi.build(),
             http: WasiHttpCtx::new(),

@@ -30,7 +30,7 @@ fn mkfifo(path: &Path) {
 
 /// `pp-secrets -c <config> <args>` under `prlimit` options `limits`, killed
 /// (and the test failed) if it runs past [`ENDS_WITHIN`].
-fn run_bounded(config: &Path, args: &[&str], limits: &[&str]) -> Run {
+pub(super) fn run_bounded(config: &Path, args: &[&str], limits: &[&str]) -> Run {
     let binary = cli().get_program().to_owned();
     let mut command = cli();
     if !limits.is_empty() {
@@ -61,7 +61,7 @@ fn run_bounded(config: &Path, args: &[&str], limits: &[&str]) -> Run {
 
 /// A config file in `dir` with the hostile provider granted `dir` (with
 /// `limits`) and a `file` backend `local` reading `dir/secrets.yaml`.
-fn hostile_config(dir: &Path, limits: &str) -> Option<PathBuf> {
+pub(super) fn hostile_config(dir: &Path, limits: &str) -> Option<PathBuf> {
     let hostile = guest("hostile")?;
     let settings = format!(
         "      allow: {{ dirs: [{:?}] }}\n      limits: {limits}\n",

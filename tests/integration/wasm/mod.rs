@@ -19,6 +19,7 @@ mod hostile;
 mod http_server;
 mod network;
 mod sandbox;
+mod stalled_fs;
 mod test_pki;
 mod tls;
 

@@ -36,6 +36,10 @@ fn main() -> ExitCode {
             failure.exit_code()
         }
     };
+    // Not waiting for the blocking pool: a guest's read on a filesystem
+    // that stopped answering may still hold one of its threads after the
+    // call timed out, and must not hold the process too.
+    runtime.shutdown_background();
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
 
