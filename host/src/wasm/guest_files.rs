@@ -35,10 +35,12 @@ use wasmtime_wasi::p2::bindings::filesystem::types::{
 use wasmtime_wasi::{OpenMode, WasiView};
 
 use crate::config::kernel_filesystem;
+use crate::wasm::guest_listings::Listings;
+use crate::wasm::limits::{HostCharge, HostMemory};
 
 /// The `wasi:filesystem/types` interface as wasmtime-wasi defines it
 /// (guests importing any 0.2.x version are served by it).
-const FILESYSTEM_TYPES: &str = "wasi:filesystem/types@0.2.12";
+pub(crate) const FILESYSTEM_TYPES: &str = "wasi:filesystem/types@0.2.12";
 
 /// The files, directories and HTTP connections one instance has open, up
 /// to one limit (`limits.open_files`): each holds a host file descriptor.
@@ -49,27 +51,41 @@ pub(crate) struct OpenFiles(Arc<Open>);
 struct Open {
     limit: usize,
     inline: bool,
+    memory: HostMemory,
+    listings: Listings,
     files: Mutex<Vec<Weak<std::fs::File>>>,
     connections: AtomicUsize,
 }
 
-/// One open connection, counted until it is dropped.
-pub(crate) struct ConnectionPermit(OpenFiles);
+/// What an HTTP connection costs the memory budget while it is open: the
+/// client's read and write buffers (hyper's grow to about 400 KiB), TLS
+/// records, and the response body's frames on their way to the guest.
+pub(crate) const CONNECTION_BYTES: usize = 1 << 20;
+
+/// One open connection, counted (and its buffers charged to the memory
+/// budget) until it is dropped.
+pub(crate) struct ConnectionPermit {
+    files: OpenFiles,
+    _buffers: HostCharge,
+}
 
 impl Drop for ConnectionPermit {
     fn drop(&mut self) {
-        self.0.0.connections.fetch_sub(1, Ordering::Relaxed);
+        self.files.0.connections.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
 impl OpenFiles {
     /// Room for `limit` open files, directories and connections (granted
     /// directories themselves not counted), opened on the calling thread
-    /// when `inline`, else on tokio's blocking pool.
-    pub(crate) fn new(limit: usize, inline: bool) -> Self {
+    /// when `inline`, else on tokio's blocking pool; host memory held for
+    /// the guest is charged to `memory`.
+    pub(crate) fn new(limit: usize, inline: bool, memory: HostMemory) -> Self {
         Self(Arc::new(Open {
             limit,
             inline,
+            memory,
+            listings: Listings::default(),
             files: Mutex::new(Vec::new()),
             connections: AtomicUsize::new(0),
         }))
@@ -96,13 +112,34 @@ impl OpenFiles {
             .push(file);
     }
 
-    /// A permit for one more connection, or `None` at the limit.
+    /// A permit for one more connection, or `None` at the limit (or when
+    /// its buffers do not fit the memory budget).
     pub(crate) fn connect(&self) -> Option<ConnectionPermit> {
         if self.at_limit() {
             return None;
         }
+        let charge = self.0.memory.charge(CONNECTION_BYTES)?;
         self.0.connections.fetch_add(1, Ordering::Relaxed);
-        Some(ConnectionPermit(self.clone()))
+        Some(ConnectionPermit {
+            files: self.clone(),
+            _buffers: charge,
+        })
+    }
+
+    /// Whether filesystem calls run on the calling thread (every grant is
+    /// local) rather than on tokio's blocking pool.
+    pub(crate) fn inline(&self) -> bool {
+        self.0.inline
+    }
+
+    /// The instance's memory budget, for host memory held for the guest.
+    pub(crate) fn memory(&self) -> &HostMemory {
+        &self.0.memory
+    }
+
+    /// The directory listings the guest holds.
+    pub(crate) fn listings(&self) -> &Listings {
+        &self.0.listings
     }
 }
 
@@ -181,7 +218,7 @@ async fn open_at<T: GuestFiles>(
         },
         directory: open_flags.contains(OpenFlags::DIRECTORY),
     };
-    let inline = state.open_files().0.inline;
+    let inline = state.open_files().inline();
     let opened = if inline {
         request.open(&base, &path)
     } else {
@@ -276,7 +313,8 @@ mod tests {
 
     #[test]
     fn files_and_connections_share_the_limit() {
-        let files = OpenFiles::new(2, true);
+        let budget = crate::wasm::limits::MemoryBudget::new(64);
+        let files = OpenFiles::new(2, true, budget.host());
         let file = Arc::new(tempfile::tempfile().expect("file"));
         files.track(Arc::downgrade(&file));
         let connection = files.connect().expect("one file, one connection");

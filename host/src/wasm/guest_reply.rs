@@ -10,8 +10,9 @@
 //! These checks run on the lifted reply (wasmtime 48 runs the guest's
 //! post-return, which frees the reply in the guest, as soon as the call
 //! returns, so a reply cannot be read lazily after it). The copy itself is
-//! bounded before it is made: every store of a provider gets a hostcall
-//! fuel of [`ReplyCaps::lift_fuel`], which wasmtime charges with the size
+//! bounded before it is made: every call of a provider gets a hostcall
+//! fuel ([`value_fuel`] for `get`, [`ReplyCaps::lift_fuel`] for `list`
+//! and bulk calls), which wasmtime charges with the size
 //! of each list (entries times their host size) and each string *before*
 //! allocating them, and a reply past it fails the call unlifted. So a
 //! reply of millions of names costs the host at most the fuel, not several
@@ -22,7 +23,7 @@ use std::collections::HashSet;
 use crate::provider::{Pattern, ProviderError};
 use crate::value::SecretText;
 use crate::wasm::bindings::{GuestError, GuestMatched};
-use crate::wasm::guest_text::{name_problem, shown, value_problem};
+use crate::wasm::guest_text::{MAX_VALUE_BYTES, name_problem, shown, value_problem};
 
 /// How much a `list` or bulk reply may hold.
 #[derive(Debug, Clone, Copy)]
@@ -48,6 +49,12 @@ impl ReplyCaps {
             .saturating_add(self.bytes)
             .saturating_add(LIFT_SLACK)
     }
+}
+
+/// The hostcall fuel of a `get`: a value at the largest the host accepts
+/// (and each host call the guest makes meanwhile gets as much).
+pub(crate) fn value_fuel() -> usize {
+    MAX_VALUE_BYTES + LIFT_SLACK
 }
 
 /// Why a reply was refused (the instance is then thrown away).

@@ -33,6 +33,11 @@ use crate::wasm::warning_limit::WarningLimit;
 /// The largest response body a guest may receive, in bytes.
 pub(crate) const MAX_RESPONSE_BYTES: usize = 16 << 20;
 
+/// The most one write to a request body's stream may hand the host; with
+/// the one chunk wasmtime buffers besides, what an unsent body holds in
+/// host memory (wasmtime's default is 1 MiB a write).
+const OUTGOING_BODY_CHUNK_BYTES: usize = 64 << 10;
+
 /// The hosts one guest may reach, how it trusts them, and its name for the
 /// log.
 pub(crate) struct HttpGrants {
@@ -164,6 +169,10 @@ impl WasiHttpHooks for HttpGrants {
             });
             Ok((response, io))
         })
+    }
+
+    fn p2_outgoing_body_chunk_size(&mut self) -> usize {
+        OUTGOING_BODY_CHUNK_BYTES
     }
 
     fn p2_error_from_hyper(&mut self, error: &hyper::Error) -> ErrorCode {

@@ -1,13 +1,20 @@
-//! The per-instance limits of a guest: memory (linear memories and
-//! tables, one budget), and the counts of open files and host handles
-//! (enforced by `guest_files` and the resource table).
+//! The per-instance limits of a guest: memory (linear memories, tables,
+//! and what the host holds for the guest, one budget), and the counts of
+//! open files and host handles (enforced by `guest_files` and the resource
+//! table).
 //!
 //! wasmtime asks the store's limiter before any memory or table grows
 //! (including the initial allocation at instantiation). The budget counts
 //! every memory of the instance together, so a component with several
 //! memories cannot multiply its share, and remembers that a request was
 //! refused so that the trap which usually follows can be reported as what
-//! it is: out of memory.
+//! it is: out of memory. Host memory taken for the guest (a directory
+//! listing, an HTTP connection's buffers) is charged to the same budget
+//! through [`HostMemory`] while it is held, and given back when it is
+//! freed.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use wasmtime::ResourceLimiter;
 
@@ -44,19 +51,71 @@ impl From<&Limits> for InstanceLimits {
 
 /// Memory allowed to one instance, and what it has taken.
 pub(crate) struct MemoryBudget {
-    limit: usize,
-    used: usize,
+    shared: Arc<Budget>,
     refused: bool,
+}
+
+/// The bytes one instance may use, and has in use (its memories and
+/// tables, and host memory held for it).
+struct Budget {
+    limit: usize,
+    used: AtomicUsize,
+}
+
+impl Budget {
+    /// Takes `extra` bytes, if they fit.
+    fn take(&self, extra: usize) -> bool {
+        self.used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
+                used.checked_add(extra).filter(|total| *total <= self.limit)
+            })
+            .is_ok()
+    }
+}
+
+/// The host's side of an instance's memory budget.
+#[derive(Clone)]
+pub(crate) struct HostMemory(Arc<Budget>);
+
+/// Host memory held for a guest, given back to its budget when dropped.
+pub(crate) struct HostCharge {
+    budget: Arc<Budget>,
+    bytes: usize,
+}
+
+impl HostMemory {
+    /// Charges `bytes` to the instance's budget, or `None` when they do
+    /// not fit (the guest gets an error it can handle).
+    pub(crate) fn charge(&self, bytes: usize) -> Option<HostCharge> {
+        self.0.take(bytes).then(|| HostCharge {
+            budget: Arc::clone(&self.0),
+            bytes,
+        })
+    }
+}
+
+impl Drop for HostCharge {
+    fn drop(&mut self) {
+        self.budget.used.fetch_sub(self.bytes, Ordering::AcqRel);
+    }
 }
 
 impl MemoryBudget {
     /// A budget of `memory_mb` MiB.
     pub(crate) fn new(memory_mb: u64) -> Self {
         Self {
-            limit: usize::try_from(memory_mb.saturating_mul(1 << 20)).unwrap_or(usize::MAX),
-            used: 0,
+            shared: Arc::new(Budget {
+                limit: usize::try_from(memory_mb.saturating_mul(1 << 20)).unwrap_or(usize::MAX),
+                used: AtomicUsize::new(0),
+            }),
             refused: false,
         }
+    }
+
+    /// The handle through which host code charges memory it holds for the
+    /// guest.
+    pub(crate) fn host(&self) -> HostMemory {
+        HostMemory(Arc::clone(&self.shared))
     }
 
     /// Whether a request was refused since the last [`forget_refusals`](Self::forget_refusals).
@@ -78,17 +137,9 @@ impl ResourceLimiter for MemoryBudget {
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        let extra = desired.saturating_sub(current);
-        match self.used.checked_add(extra) {
-            Some(total) if total <= self.limit => {
-                self.used = total;
-                Ok(true)
-            }
-            _ => {
-                self.refused = true;
-                Ok(false)
-            }
-        }
+        let allowed = self.shared.take(desired.saturating_sub(current));
+        self.refused |= !allowed;
+        Ok(allowed)
     }
 
     fn table_growing(
@@ -100,14 +151,7 @@ impl ResourceLimiter for MemoryBudget {
         let extra = desired
             .saturating_sub(current)
             .saturating_mul(TABLE_ELEMENT_BYTES);
-        let allowed = desired <= MAX_TABLE_ELEMENTS
-            && self
-                .used
-                .checked_add(extra)
-                .is_some_and(|total| total <= self.limit);
-        if allowed {
-            self.used += extra;
-        }
+        let allowed = desired <= MAX_TABLE_ELEMENTS && self.shared.take(extra);
         self.refused |= !allowed;
         Ok(allowed)
     }
@@ -135,6 +179,17 @@ mod tests {
                 .unwrap_or(true)
         );
         assert!(budget.refused());
+    }
+
+    #[test]
+    fn host_memory_counts_while_it_is_held() {
+        let mut budget = MemoryBudget::new(1);
+        let host = budget.host();
+        let charge = host.charge(MIB / 2).expect("fits");
+        assert!(host.charge(MIB).is_none(), "past the budget");
+        assert!(!budget.memory_growing(0, MIB, None).unwrap_or(true));
+        drop(charge);
+        assert!(budget.memory_growing(0, MIB, None).unwrap_or(false));
     }
 
     #[test]

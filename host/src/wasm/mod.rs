@@ -20,6 +20,7 @@ mod bindings;
 mod compile_cache;
 mod engine;
 mod guest_files;
+mod guest_listings;
 mod guest_log;
 mod guest_reply;
 mod guest_text;

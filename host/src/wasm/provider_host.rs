@@ -34,7 +34,7 @@ use crate::wasm::bindings::{GuestError, Provider, ProviderPre};
 use crate::wasm::compile_cache::{CompileCache, load_problem};
 use crate::wasm::engine::{deadline_ticks, shared_engine};
 use crate::wasm::guest_reply::{self, Matched, Refused, ReplyCaps};
-use crate::wasm::guest_text::{DEBUG_DETAIL_CHARS, shown, shown_at_length};
+use crate::wasm::guest_text::{DEBUG_DETAIL_CHARS, MAX_VALUE_BYTES, shown, shown_at_length};
 use crate::wasm::guest_trap::{Stop, stop_cause};
 use crate::wasm::limits::InstanceLimits;
 use crate::wasm::sandbox::{GuestState, GuestStdio, shared_linker, shared_linker_built};
@@ -172,6 +172,7 @@ impl WasmProvider {
                 }
                 None => self.instantiate(ticks).await?,
             };
+            instance.store.set_hostcall_fuel(self.lift_fuel(&request));
             let outcome = invoke(&mut instance, &request, self.reply_caps()).await;
             instance.store.data().log.end_call();
             match outcome {
@@ -212,6 +213,15 @@ impl WasmProvider {
             names: limits.max_names,
             bytes: usize::try_from(limits.max_reply_mb.saturating_mul(1 << 20))
                 .unwrap_or(usize::MAX),
+        }
+    }
+
+    /// What wasmtime may copy out of the guest during `request`: its reply
+    /// at the most the host accepts, and no more.
+    fn lift_fuel(&self, request: &Request<'_>) -> usize {
+        match request {
+            Request::Get(_) => guest_reply::value_fuel(),
+            Request::List(..) | Request::GetMatching(..) => self.reply_caps().lift_fuel(),
         }
     }
 
@@ -286,8 +296,9 @@ impl WasmProvider {
                 self.settings.limits.handles
             )),
             Stop::TooMuchData => ProviderError::Failed(format!(
-                "the provider passed more data than limits.max_names = {} and \
-                 limits.max_reply_mb = {} allow (refused before it was copied)",
+                "the provider passed more data than the host accepts from one call (a value: \
+                 {MAX_VALUE_BYTES} bytes; a list or bulk reply: limits.max_names = {} names \
+                 and limits.max_reply_mb = {} MiB); refused before it was copied",
                 self.settings.limits.max_names, self.settings.limits.max_reply_mb
             )),
             Stop::Failed(reason) => ProviderError::Failed(reason),

@@ -27,6 +27,7 @@ use std::os::fd::AsRawFd;
 
 use crate::config::{Grants, open_granted_dir};
 use crate::wasm::guest_files::{self, GuestFiles, OpenFiles};
+use crate::wasm::guest_listings;
 use crate::wasm::guest_log::GuestLog;
 use crate::wasm::http_grants::{HttpGrants, TlsProblems};
 use crate::wasm::limits::{InstanceLimits, MemoryBudget};
@@ -90,6 +91,8 @@ pub(crate) fn add_wasi<T: GuestFiles + WasiHttpView + 'static>(
     wasmtime_wasi::p2::add_to_linker_async(linker).map_err(|e| format!("cannot link WASI: {e}"))?;
     guest_files::replace_open_at(linker)
         .map_err(|e| format!("cannot link the host's open-at: {e}"))?;
+    guest_listings::replace_read_directory(linker)
+        .map_err(|e| format!("cannot link the host's read-directory: {e}"))?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(linker)
         .map_err(|e| format!("cannot link wasi:http: {e}"))
 }
@@ -189,7 +192,8 @@ impl GuestState {
             wasi.preopened_dir(&host_path, guest_path, FsPerms::ReadOnly)
                 .map_err(|e| format!("cannot open granted directory {}: {e}", dir.display()))?;
         }
-        let files = OpenFiles::new(limits.open_files, inline);
+        let memory = MemoryBudget::new(limits.memory_mb);
+        let files = OpenFiles::new(limits.open_files, inline, memory.host());
         Ok(Self {
             wasi: wasi.build(),
             http: WasiHttpCtx::new(),
@@ -202,7 +206,7 @@ impl GuestState {
             ),
             table: capped_table(limits.handles),
             files,
-            memory: MemoryBudget::new(limits.memory_mb),
+            memory,
             log,
         })
     }

@@ -348,6 +348,55 @@ fn a_reply_past_max_names_is_refused_and_costs_the_instance() {
 }
 
 #[test]
+fn directory_listings_count_in_memory_mb_while_they_are_held() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // About 1 MiB of listing: 4000 names of 200 bytes.
+    for i in 0..4_000 {
+        std::fs::write(dir.path().join(format!("{i:0>200}")), "").expect("write");
+    }
+    let limits = "{ memory_mb: 24, instances: 1, timeout_ms: 20000 }";
+    let Some(config) = hostile_config(dir.path(), limits) else {
+        return;
+    };
+    let asked = format!("hostile:listings:100:{}", dir.path().display());
+    // In one process, where the instance keeps its listings across calls.
+    let secrets = pp_secrets::SecretsManager::from_config(
+        &pp_secrets::ConfigDocument::from_file(&config)
+            .expect("config")
+            .secrets,
+    )
+    .expect("manager");
+    let listed = |name: &str| -> String {
+        block_on(secrets.get_raw(name))
+            .expect("the guest handles the refusal")
+            .expose()
+            .to_owned()
+    };
+    let held = listed(&asked);
+    let count: usize = held
+        .strip_prefix("listed ")
+        .and_then(|rest| rest.split(',').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("unexpected answer {held:?}"));
+    assert!(
+        (1..100).contains(&count) && held.contains("insufficient-memory"),
+        "the budget stops the listings, not the handle cap: {held}"
+    );
+    assert_eq!(listed("hostile:drop-listings"), format!("dropped {count}"));
+    assert_eq!(
+        listed(&asked.replace(":100:", &format!(":{count}:"))),
+        format!("listed {count}"),
+        "dropped listings give their memory back"
+    );
+    assert_eq!(
+        block_on(secrets.get_raw("local:api_key"))
+            .expect("serves")
+            .expose(),
+        "boundary-value"
+    );
+}
+
+#[test]
 fn a_flood_of_names_is_refused_before_it_is_copied() {
     let Some(secrets) = loading(
         "hostile:flood*",
@@ -394,4 +443,35 @@ fn a_guest_holding_http_connections_stops_at_open_files() {
     // The server never saw more than the cap: 4 connections, not 20.
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(server.connections(), 4);
+}
+
+#[test]
+fn http_connections_count_in_memory_mb() {
+    let Some(hostile) = guest("hostile") else {
+        return;
+    };
+    let server = super::http_server::TestServer::start(super::http_server::Reply::Hang);
+    // Room for 16 connections by open_files, but 1 MiB of buffers each
+    // does not fit 12 MiB beside the guest's own memory.
+    let secrets = manager(&format!(
+        "  backends:\n{}",
+        wasm_backend(
+            "hostile",
+            &hostile,
+            &format!(
+                "      allow: {{ hosts: [{:?}] }}\n      limits: {{ memory_mb: 12, instances: 1 }}\n",
+                server.authority()
+            )
+        )
+    ));
+    let answer = block_on(secrets.get_raw(&format!("hostile:hold-http:12:{}", server.authority())))
+        .expect("the guest handles the refusals");
+    let refused: usize = answer
+        .expose()
+        .strip_prefix("refused ")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("unexpected answer {:?}", answer.expose()));
+    assert!((1..12).contains(&refused), "refused {refused}");
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(server.connections(), 12 - refused);
 }

@@ -21,6 +21,8 @@
 //! | `shout` | fails with a message full of terminal escapes, 100 KB long |
 //! | `flood` | writes 1 MB to stderr, then returns `flooded` |
 //! | `hoard:N:PATH` | opens PATH N times and keeps the files open across calls; returns `hoarded K` (all N) or `hoarded K, then: ERROR` |
+//! | `listings:N:DIR` | lists the granted directory DIR (its own grant) N times and keeps the listings across calls; returns `listed K` (all N) or `listed K, then: ERROR` |
+//! | `drop-listings` | drops the kept listings; returns `dropped K` |
 //! | `pollables:N` | makes N clock pollables and keeps them across calls; returns `kept N` |
 //! | `hold-http:N:HOST:PORT` | sends N GETs to http://HOST:PORT/ without waiting for them, keeps them across calls, and after 300 ms returns `refused R` (how many the host refused as over its connection limit) |
 //!
@@ -44,6 +46,8 @@ pub struct Hostile {
     kept_pollables: RefCell<Vec<wasip2::io::poll::Pollable>>,
     #[cfg(target_arch = "wasm32")]
     kept_requests: RefCell<Vec<wasip2::http::types::FutureIncomingResponse>>,
+    #[cfg(target_arch = "wasm32")]
+    kept_listings: RefCell<Vec<wasip2::filesystem::types::DirectoryEntryStream>>,
 }
 
 impl Provider for Hostile {
@@ -58,6 +62,8 @@ impl Provider for Hostile {
             kept_pollables: RefCell::new(Vec::new()),
             #[cfg(target_arch = "wasm32")]
             kept_requests: RefCell::new(Vec::new()),
+            #[cfg(target_arch = "wasm32")]
+            kept_listings: RefCell::new(Vec::new()),
         })
     }
 
@@ -121,6 +127,32 @@ impl Provider for Hostile {
                     }
                 }
                 Ok(format!("hoarded {opened}"))
+            }
+            #[cfg(target_arch = "wasm32")]
+            "listings" => {
+                let (count, dir) = argument.split_once(':').unwrap_or(("0", argument));
+                let count: usize = count.parse().unwrap_or(0);
+                let Some((granted, _)) = wasip2::filesystem::preopens::get_directories()
+                    .into_iter()
+                    .find(|(_, path)| path == dir)
+                else {
+                    return Err(Error::Backend(format!("{dir} is not granted")));
+                };
+                let mut kept = self.kept_listings.borrow_mut();
+                for listed in 0..count {
+                    match granted.read_directory() {
+                        Ok(stream) => kept.push(stream),
+                        Err(e) => return Ok(format!("listed {listed}, then: {e:?}")),
+                    }
+                }
+                Ok(format!("listed {count}"))
+            }
+            #[cfg(target_arch = "wasm32")]
+            "drop-listings" => {
+                let mut kept = self.kept_listings.borrow_mut();
+                let dropped = kept.len();
+                kept.clear();
+                Ok(format!("dropped {dropped}"))
             }
             #[cfg(target_arch = "wasm32")]
             "pollables" => {
