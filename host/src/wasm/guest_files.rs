@@ -26,6 +26,8 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 
+use crate::wasm::off_thread_drop::drop_off_thread;
+
 use cap_primitives::fs::{FollowSymlinks, OpenOptions, OpenOptionsExt};
 use wasmtime::component::{Linker, Resource};
 use wasmtime_wasi::filesystem::{Descriptor, Dir, File};
@@ -53,8 +55,36 @@ struct Open {
     inline: bool,
     memory: HostMemory,
     listings: Listings,
-    files: Mutex<Vec<Weak<std::fs::File>>>,
+    files: Mutex<Vec<Tracked>>,
     connections: AtomicUsize,
+}
+
+/// An open file or directory of the guest's, as the host follows it.
+enum Tracked {
+    /// Of an instance whose filesystem calls run on the calling thread:
+    /// closed wherever its last holder drops it.
+    Followed(Weak<std::fs::File>),
+    /// Of an instance whose grants could stall: the host keeps a handle,
+    /// so that the last close is the host's, on the blocking pool.
+    Kept(Arc<std::fs::File>),
+}
+
+impl Tracked {
+    /// Whether the guest (a descriptor, a stream, a call in progress)
+    /// still holds the file.
+    fn in_use(&self) -> bool {
+        match self {
+            Tracked::Followed(file) => file.strong_count() > 0,
+            Tracked::Kept(file) => Arc::strong_count(file) > 1,
+        }
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        let files = std::mem::take(self.files.get_mut().unwrap_or_else(PoisonError::into_inner));
+        drop_off_thread(files, !self.inline);
+    }
 }
 
 /// What an HTTP connection costs the memory budget while it is open: the
@@ -92,11 +122,20 @@ impl OpenFiles {
     }
 
     /// How many files and directories are open now: one stays open while
-    /// the guest holds its descriptor or a stream reading it.
+    /// the guest holds its descriptor or a stream reading it. Those the
+    /// guest let go of and the host kept are closed now, off this thread.
     fn files(&self) -> usize {
         let mut files = self.0.files.lock().unwrap_or_else(PoisonError::into_inner);
-        files.retain(|file| file.strong_count() > 0);
-        files.len()
+        let (open, closed): (Vec<Tracked>, Vec<Tracked>) = std::mem::take(&mut *files)
+            .into_iter()
+            .partition(Tracked::in_use);
+        *files = open;
+        let count = files.len();
+        drop(files);
+        if !closed.is_empty() {
+            drop_off_thread(closed, !self.0.inline);
+        }
+        count
     }
 
     /// Whether files and connections together are at the limit.
@@ -104,12 +143,17 @@ impl OpenFiles {
         self.files() + self.0.connections.load(Ordering::Relaxed) >= self.0.limit
     }
 
-    fn track(&self, file: Weak<std::fs::File>) {
+    fn track(&self, file: &Arc<std::fs::File>) {
+        let tracked = if self.0.inline {
+            Tracked::Followed(Arc::downgrade(file))
+        } else {
+            Tracked::Kept(Arc::clone(file))
+        };
         self.0
             .files
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .push(file);
+            .push(tracked);
     }
 
     /// A permit for one more connection, or `None` at the limit (or when
@@ -238,11 +282,11 @@ async fn open_at<T: GuestFiles>(
         Err(code) => return Ok(Err(code)),
     };
     let handle = match &descriptor {
-        Descriptor::Dir(dir) => Arc::downgrade(&dir.dir),
-        Descriptor::File(file) => Arc::downgrade(&file.file),
+        Descriptor::Dir(dir) => Arc::clone(&dir.dir),
+        Descriptor::File(file) => Arc::clone(&file.file),
     };
     let pushed = state.ctx().table.push(descriptor)?;
-    state.open_files().track(handle);
+    state.open_files().track(&handle);
     Ok(Ok(pushed))
 }
 
@@ -316,7 +360,7 @@ mod tests {
         let budget = crate::wasm::limits::MemoryBudget::new(64);
         let files = OpenFiles::new(2, true, budget.host());
         let file = Arc::new(tempfile::tempfile().expect("file"));
-        files.track(Arc::downgrade(&file));
+        files.track(&file);
         let connection = files.connect().expect("one file, one connection");
         assert!(files.connect().is_none(), "at the limit");
         drop(file);

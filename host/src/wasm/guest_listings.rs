@@ -22,9 +22,9 @@ use crate::wasm::guest_files::{FILESYSTEM_TYPES, GuestFiles};
 use crate::wasm::limits::HostCharge;
 
 /// What one entry of a listing costs the host beyond its name: wasmtime's
-/// entry (a `result` of a name and a type) and the name's allocation,
-/// rounded up.
-const ENTRY_BYTES: usize = 64;
+/// entry (a `result` of a name and a type, 32 bytes) in a vector that may
+/// be twice as long as its entries, and the name's smallest allocation.
+const ENTRY_BYTES: usize = 128;
 
 /// The listings an instance holds, by stream handle, with their charges.
 #[derive(Default)]

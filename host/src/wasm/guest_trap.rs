@@ -27,6 +27,7 @@ pub(crate) enum Stop {
 pub(crate) fn stop_cause(error: &wasmtime::Error, refused_memory: bool, who: &str) -> Stop {
     match error.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => Stop::TimedOut,
+        None if is_fuel_exhausted(error) => Stop::TooMuchData,
         _ if refused_memory => Stop::OutOfMemory,
         Some(Trap::StackOverflow) => Stop::Failed(format!("{who} overflowed its stack")),
         // A Rust guest's stack lives in its linear memory: running off its
@@ -45,7 +46,6 @@ pub(crate) fn stop_cause(error: &wasmtime::Error, refused_memory: bool, who: &st
         {
             Stop::TooManyHandles
         }
-        None if is_fuel_exhausted(error) => Stop::TooMuchData,
         // The root cause, without the guest's backtrace (its function
         // names are the guest's words; the debug log has them, escaped).
         None => Stop::Failed(format!(
@@ -56,8 +56,9 @@ pub(crate) fn stop_cause(error: &wasmtime::Error, refused_memory: bool, who: &st
 }
 
 /// Whether wasmtime stopped `error`'s call for running out of hostcall
-/// fuel. Its error type is private, so its message is matched; the test
-/// below pins it to the wasmtime in use.
+/// fuel. Its error type is private, so its message is matched (the
+/// integration tests of a flooding provider and of a 3 MB value pin it to
+/// the wasmtime in use).
 fn is_fuel_exhausted(error: &wasmtime::Error) -> bool {
     error
         .chain()

@@ -28,8 +28,10 @@ mod guest_trap;
 mod http_client;
 mod http_grants;
 mod limits;
+mod off_thread_drop;
 mod provider_host;
 mod sandbox;
+mod stall_pool;
 mod stalling_filesystems;
 #[cfg(test)]
 mod test_guests;

@@ -37,7 +37,10 @@ use crate::wasm::guest_reply::{self, Matched, Refused, ReplyCaps};
 use crate::wasm::guest_text::{DEBUG_DETAIL_CHARS, MAX_VALUE_BYTES, shown, shown_at_length};
 use crate::wasm::guest_trap::{Stop, stop_cause};
 use crate::wasm::limits::InstanceLimits;
-use crate::wasm::sandbox::{GuestState, GuestStdio, shared_linker, shared_linker_built};
+use crate::wasm::off_thread_drop::DropOffThread;
+use crate::wasm::sandbox::{GuestSpec, GuestState, GuestStdio, shared_linker, shared_linker_built};
+use crate::wasm::stall_pool::{StallPool, run_in};
+use crate::wasm::stalling_filesystems::grants_could_stall;
 use crate::wasm::tls::TlsClient;
 use crate::wasm::warning_limit::WarningLimit;
 
@@ -51,11 +54,15 @@ pub struct WasmProvider {
     warnings: Arc<WarningLimit>,
     idle: Mutex<Vec<Instance>>,
     slots: Semaphore,
+    /// The backend's own thread pool, when its grants could stall.
+    stall_pool: Option<StallPool>,
 }
 
 /// A live instance with its store.
 struct Instance {
-    store: Store<GuestState>,
+    /// Dropped on the blocking pool when the instance's grants could
+    /// stall (closing its files could wait on their filesystem).
+    store: DropOffThread<Store<GuestState>>,
     guest: Provider,
 }
 
@@ -131,7 +138,15 @@ impl WasmProvider {
             link_us = (started.elapsed() - compiled).as_micros(),
             "wasm backend loaded"
         );
+        let stall_pool = if grants_could_stall(&settings.grants) {
+            let pool = StallPool::new(backend)
+                .map_err(|e| failed(format!("cannot start a thread pool for the backend: {e}")))?;
+            Some(pool)
+        } else {
+            None
+        };
         Ok(Self {
+            stall_pool,
             backend: backend.into(),
             engine,
             pre,
@@ -182,6 +197,8 @@ impl WasmProvider {
                 Err(trap) => Err(self.trap_error(&instance.store, &trap)),
             }
         };
+        // A backend whose grants could stall runs in its own pool.
+        let attempt = run_in(self.stall_pool.as_ref(), attempt);
         // The epoch deadline stops a guest that computes; this timeout
         // stops one that waits in a host call; a panic in a host call ends
         // the call. Each way the instance is dropped with the future.
@@ -234,21 +251,23 @@ impl WasmProvider {
 
     /// A fresh instance, set up with the backend's `config`.
     async fn instantiate(&self, ticks: u64) -> std::result::Result<Instance, ProviderError> {
-        let state = GuestState::new(
-            &self.backend,
-            &self.settings.grants,
-            self.tls.clone(),
-            Arc::clone(&self.warnings),
-            InstanceLimits::from(&self.settings.limits),
-            &[],
-            GuestStdio::Log,
-        )
+        let state = GuestState::build(GuestSpec {
+            name: Arc::clone(&self.backend),
+            grants: self.settings.grants.clone(),
+            tls: self.tls.clone(),
+            warnings: Arc::clone(&self.warnings),
+            limits: InstanceLimits::from(&self.settings.limits),
+            args: Vec::new(),
+            stdio: GuestStdio::Log,
+        })
+        .await
         .map_err(ProviderError::Failed)?;
-        let mut store = Store::new(&self.engine, state);
+        let off_thread = state.files_could_stall();
+        let mut store = DropOffThread::new(Store::new(&self.engine, state), off_thread);
         store.limiter(|state| &mut state.memory);
         store.set_hostcall_fuel(self.reply_caps().lift_fuel());
         begin_call(&mut store, ticks);
-        let guest = match self.pre.instantiate_async(&mut store).await {
+        let guest = match self.pre.instantiate_async(&mut *store).await {
             Ok(guest) => guest,
             Err(e) => return Err(self.trap_error(&store, &e)),
         };
@@ -263,7 +282,7 @@ impl WasmProvider {
         );
         let setup = guest
             .processpype_secrets_backend()
-            .call_setup(&mut store, &config.0)
+            .call_setup(&mut *store, &config.0)
             .await;
         drop(config);
         store.data().log.end_call();
@@ -319,7 +338,7 @@ async fn invoke(
     caps: ReplyCaps,
 ) -> wasmtime::Result<std::result::Result<Reply, Refused>> {
     let backend = instance.guest.processpype_secrets_backend();
-    let store = &mut instance.store;
+    let store: &mut Store<GuestState> = &mut instance.store;
     Ok(match request {
         Request::Get(name) => match backend.call_get(store, name).await? {
             Ok(value) => guest_reply::checked_value(value).map(|v| Reply::Value(Ok(v))),

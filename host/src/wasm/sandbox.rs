@@ -122,7 +122,57 @@ impl WasiView for GuestState {
     }
 }
 
+/// What a guest instance's state is made from, owned, so that it can be
+/// made on tokio's blocking pool ([`GuestState::build`]).
+pub(crate) struct GuestSpec {
+    /// The backend's or the app's name.
+    pub(crate) name: Arc<str>,
+    /// What the guest may reach.
+    pub(crate) grants: Grants,
+    /// How HTTPS connections are made.
+    pub(crate) tls: TlsClient,
+    /// Where denials are counted.
+    pub(crate) warnings: Arc<WarningLimit>,
+    /// The per-instance limits.
+    pub(crate) limits: InstanceLimits,
+    /// The guest's arguments.
+    pub(crate) args: Vec<String>,
+    /// Where its stdio goes.
+    pub(crate) stdio: GuestStdio,
+}
+
 impl GuestState {
+    /// The state of a fresh instance as `spec` describes it. Granted
+    /// directories are opened and checked on tokio's blocking pool, where
+    /// one on a filesystem that stopped answering holds a pool thread and
+    /// not the caller, whose timeout then ends the call.
+    pub(crate) async fn build(spec: GuestSpec) -> Result<Self, String> {
+        if spec.grants.dirs.is_empty() {
+            return Self::from_spec(spec);
+        }
+        tokio::task::spawn_blocking(move || Self::from_spec(spec))
+            .await
+            .map_err(|e| format!("cannot set up the sandbox: {e}"))?
+    }
+
+    fn from_spec(spec: GuestSpec) -> Result<Self, String> {
+        Self::new(
+            &spec.name,
+            &spec.grants,
+            spec.tls,
+            spec.warnings,
+            spec.limits,
+            &spec.args,
+            spec.stdio,
+        )
+    }
+
+    /// Whether a granted directory could stall (its filesystem calls run
+    /// on tokio's blocking pool; its files are closed there too).
+    pub(crate) fn files_could_stall(&self) -> bool {
+        !self.files.inline()
+    }
+
     /// The host's accounts of this instance's failed TLS handshakes.
     pub(crate) fn tls_problems(&self) -> &TlsProblems {
         self.http_grants.tls_problems()
@@ -132,7 +182,7 @@ impl GuestState {
     /// backend or an app) under `grants`, connecting over HTTPS with
     /// `tls`, counting warnings in `warnings`, within `limits`, with `args`
     /// and `stdio`. Fails when a granted directory cannot be opened.
-    pub(crate) fn new(
+    fn new(
         name: &Arc<str>,
         grants: &Grants,
         tls: TlsClient,

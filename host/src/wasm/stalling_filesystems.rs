@@ -18,6 +18,8 @@
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
+use crate::config::{Grants, open_granted_dir};
+
 /// Filesystems served by the local kernel: memory, block devices, and the
 /// kernel's own (whose files `guest_files` refuses, without waiting).
 const LOCAL: &[&str] = &[
@@ -67,48 +69,67 @@ const LOCAL: &[&str] = &[
 /// Whether a filesystem call under the directory `granted` (an open
 /// directory) could wait on something other than the local kernel.
 pub(crate) fn could_stall(granted: &std::fs::File) -> bool {
-    let link = format!("/proc/self/fd/{}", granted.as_raw_fd());
-    let (Ok(path), Ok(mounts)) = (
-        std::fs::read_link(link),
+    let fd = granted.as_raw_fd();
+    let (Ok(path), Ok(mounts), Some(mount)) = (
+        std::fs::read_link(format!("/proc/self/fd/{fd}")),
         std::fs::read_to_string("/proc/self/mountinfo"),
+        mount_id(fd),
     ) else {
         return true;
     };
-    could_stall_at(&path, &mounts)
+    could_stall_at(&path, mount, &mounts)
 }
 
-/// Whether `path` lies on, or has below it, a mount that is not local,
-/// according to the mount table `mountinfo`.
-fn could_stall_at(path: &Path, mountinfo: &str) -> bool {
+/// Whether any directory `grants` names could stall (one that cannot be
+/// opened counts as one that could).
+pub(crate) fn grants_could_stall(grants: &Grants) -> bool {
+    grants
+        .dirs
+        .iter()
+        .any(|dir| open_granted_dir(dir).map_or(true, |opened| could_stall(&opened)))
+}
+
+/// The id of the mount the open file `fd` is on, as `/proc/self/fdinfo`
+/// gives it (the first field of its line in `mountinfo`).
+fn mount_id(fd: i32) -> Option<u64> {
+    let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}")).ok()?;
+    info.lines()
+        .find_map(|line| line.strip_prefix("mnt_id:"))
+        .and_then(|id| id.trim().parse().ok())
+}
+
+/// Whether `path`, on the mount with id `mount`, is on a mount that is not
+/// local or has one below it, according to the mount table `mountinfo`.
+/// The mount is found by its id, not by its path: mounts stacked on one
+/// path are listed in the order they were made, which after a move is not
+/// the order they are stacked in.
+fn could_stall_at(path: &Path, mount: u64, mountinfo: &str) -> bool {
     if !path.is_absolute() {
         return true;
     }
-    let mut holder: Option<(PathBuf, &str)> = None;
-    for (point, kind) in mountinfo.lines().filter_map(mount) {
-        if point != path && point.starts_with(path) {
-            if !LOCAL.contains(&kind) {
-                return true;
-            }
-        } else if path.starts_with(&point) {
-            // The deepest mount holding `path` (the last one, when stacked).
-            let deeper = holder
-                .as_ref()
-                .is_none_or(|(held, _)| point.components().count() >= held.components().count());
-            if deeper {
-                holder = Some((point, kind));
-            }
+    let mut holder_is_local = None;
+    for (id, point, kind) in mountinfo.lines().filter_map(parse_mount) {
+        let local = LOCAL.contains(&kind);
+        if id == mount {
+            holder_is_local = Some(local);
+        }
+        if point != path && point.starts_with(path) && !local {
+            return true;
         }
     }
-    holder.is_none_or(|(_, kind)| !LOCAL.contains(&kind))
+    holder_is_local != Some(true)
 }
 
-/// The mount point and filesystem type of one line of `mountinfo`
-/// (`id parent major:minor root point options [tags] - type source ...`).
-fn mount(line: &str) -> Option<(PathBuf, &str)> {
+/// The mount id, mount point and filesystem type of one line of
+/// `mountinfo` (`id parent major:minor root point options [tags] - type
+/// source ...`).
+fn parse_mount(line: &str) -> Option<(u64, PathBuf, &str)> {
     let (before, after) = line.split_once(" - ")?;
-    let point = before.split(' ').nth(4)?;
+    let mut fields = before.split(' ');
+    let id = fields.next()?.parse().ok()?;
+    let point = fields.nth(3)?;
     let kind = after.split(' ').next()?;
-    Some((PathBuf::from(unescape(point)), kind))
+    Some((id, PathBuf::from(unescape(point)), kind))
 }
 
 /// A mount point as the kernel writes it: space, tab, newline and
@@ -145,40 +166,56 @@ mod tests {
 31 22 0:41 / /home/me/fuse\\040box rw - fuse.sshfs me@there: rw
 32 22 0:42 / /data rw - xfs /dev/sdb1 rw
 33 32 0:43 / /data/remote rw - cifs //nas/share rw
+40 22 0:50 / /stack rw - nfs4 server:/moved rw
+41 22 0:51 / /stack rw - tmpfs tmpfs rw
 ";
 
-    fn stalls(path: &str) -> bool {
-        could_stall_at(Path::new(path), MOUNTS)
+    /// Whether `path` on the mount `mount` could stall.
+    fn stalls(path: &str, mount: u64) -> bool {
+        could_stall_at(Path::new(path), mount, MOUNTS)
     }
 
     #[test]
     fn local_directories_do_not_stall() {
-        assert!(!stalls("/etc/secrets"));
-        assert!(!stalls("/data/local"));
+        assert!(!stalls("/etc/secrets", 22));
+        assert!(!stalls("/data/local", 32));
     }
 
     #[test]
     fn network_and_fuse_filesystems_stall() {
-        assert!(stalls("/srv/nfs"));
-        assert!(stalls("/srv/nfs/app"));
-        assert!(
-            stalls("/home/me/fuse box/keys"),
-            "escaped mount points are read"
-        );
+        assert!(stalls("/srv/nfs", 30));
+        assert!(stalls("/srv/nfs/app", 30));
+        assert!(stalls("/home/me/fuse box/keys", 31));
     }
 
     #[test]
     fn a_remote_mount_below_a_grant_stalls_it() {
-        assert!(stalls("/data"));
-        assert!(stalls("/srv"));
-        assert!(stalls("/"));
-        assert!(!stalls("/data/other"));
+        assert!(stalls("/data", 32));
+        assert!(stalls("/srv", 22));
+        assert!(stalls("/", 22));
+        assert!(!stalls("/data/other", 32));
+    }
+
+    #[test]
+    fn stacked_mounts_are_told_apart_by_id() {
+        // The tmpfs listed last may be the one below (a mount moved on
+        // top of it keeps its older place in the table).
+        assert!(stalls("/stack/keys", 40));
+        assert!(!stalls("/stack/keys", 41));
     }
 
     #[test]
     fn what_cannot_be_placed_stalls() {
-        assert!(could_stall_at(Path::new("relative"), MOUNTS));
-        assert!(could_stall_at(Path::new("/etc"), ""));
+        assert!(could_stall_at(Path::new("relative"), 22, MOUNTS));
+        assert!(could_stall_at(Path::new("/etc"), 22, ""));
+        assert!(stalls("/etc", 99), "a mount id the table does not list");
         assert_eq!(unescape("a\\040b\\134c\\x"), "a b\\c\\x");
+    }
+
+    #[test]
+    fn this_process_can_place_its_own_directories() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let opened = std::fs::File::open(dir.path()).expect("open");
+        assert!(mount_id(opened.as_raw_fd()).is_some());
     }
 }

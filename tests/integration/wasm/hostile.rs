@@ -122,6 +122,17 @@ fn a_100_mb_value_is_refused() {
 }
 
 #[test]
+fn a_3_mb_value_is_refused_before_it_is_copied() {
+    // Under every reply cap but the value's: a get's own allowance stops it.
+    assert_contained(
+        "big",
+        64,
+        ROOMY_MS,
+        "more data than the host accepts from one call (a value: 1048576 bytes",
+    );
+}
+
+#[test]
 fn a_100_mb_value_within_the_default_memory_limit_is_out_of_memory() {
     assert_contained("huge", 64, ROOMY_MS, "ran out of memory");
 }

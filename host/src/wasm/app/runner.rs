@@ -13,7 +13,7 @@
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_util::FutureExt;
 use wasmtime::component::{HasData, Linker};
@@ -33,7 +33,9 @@ use crate::wasm::engine::{deadline_ticks, shared_engine};
 use crate::wasm::guest_files::{GuestFiles, OpenFiles};
 use crate::wasm::guest_text::{DEBUG_DETAIL_CHARS, shown, shown_at_length};
 use crate::wasm::guest_trap::{Stop, stop_cause};
-use crate::wasm::sandbox::{GuestState, GuestStdio, add_wasi};
+use crate::wasm::off_thread_drop::DropOffThread;
+use crate::wasm::sandbox::{GuestSpec, GuestState, GuestStdio, add_wasi};
+use crate::wasm::stall_pool::{StallPool, run_in};
 use crate::wasm::tls::TlsClient;
 use crate::wasm::warning_limit::WarningLimit;
 
@@ -188,32 +190,55 @@ impl WasmApp {
         argv.extend(policy.arguments().iter().cloned());
         let tls = TlsClient::from_settings(policy.tls()).map_err(failed)?;
         let warnings = Arc::new(WarningLimit::new(format!("app {name}")));
-        let guest = GuestState::new(
-            &name,
-            policy.grants(),
-            tls,
-            Arc::clone(&warnings),
-            policy.instance_limits(),
-            &argv,
-            stdio,
-        )
-        .map_err(failed)?;
-        let secrets = AppSecrets::new(manager.clone(), Arc::clone(&policy), warnings);
-        let mut store = Store::new(&self.engine, AppState { guest, secrets });
-        store.limiter(|state| &mut state.guest.memory);
         let limit = Duration::from_millis(policy.time_limit_ms());
-        store.set_epoch_deadline(deadline_ticks(limit));
-
-        let run = async {
-            let command = self.pre.instantiate_async(&mut store).await?;
-            command.wasi_cli_run().call_run(&mut store).await
-        };
         let timed_out = || {
             failed(format!(
                 "the app did not finish within {} ms (its time limit)",
                 policy.time_limit_ms()
             ))
         };
+        let started = Instant::now();
+        let spec = GuestSpec {
+            name: Arc::clone(&name),
+            grants: policy.grants().clone(),
+            tls,
+            warnings: Arc::clone(&warnings),
+            limits: policy.instance_limits(),
+            args: argv,
+            stdio,
+        };
+        // An app granted directories runs in a pool of its own, in case one
+        // stalls (`stall_pool`).
+        let pool = if policy.grants().dirs.is_empty() {
+            None
+        } else {
+            let pool = StallPool::new(&name)
+                .map_err(|e| failed(format!("cannot start a thread pool for the app: {e}")))?;
+            Some(pool)
+        };
+        let guest = tokio::time::timeout(limit, run_in(pool.as_ref(), GuestState::build(spec)))
+            .await
+            .map_err(|_| timed_out())?
+            .map_err(failed)?;
+        let limit = limit.saturating_sub(started.elapsed());
+        let secrets = AppSecrets::new(manager.clone(), Arc::clone(&policy), warnings);
+        let off_thread = guest.files_could_stall();
+        let mut store = {
+            // Dropped on the app's own pool, when it has one.
+            let _entered = pool.as_ref().and_then(StallPool::enter);
+            DropOffThread::new(
+                Store::new(&self.engine, AppState { guest, secrets }),
+                off_thread,
+            )
+        };
+        store.limiter(|state| &mut state.guest.memory);
+        store.set_epoch_deadline(deadline_ticks(limit));
+
+        let run = async {
+            let command = self.pre.instantiate_async(&mut *store).await?;
+            command.wasi_cli_run().call_run(&mut *store).await
+        };
+        let run = run_in(pool.as_ref(), run);
         let run = AssertUnwindSafe(tokio::time::timeout(limit, run)).catch_unwind();
         let Ok(finished) = run.await else {
             tracing::error!(app = %name, "a host call made for the app panicked");

@@ -18,6 +18,7 @@
 //! | `try-allocate` | asks for 1 GiB with `try_reserve`, returns whether it got it |
 //! | `panic` | panics |
 //! | `huge` | returns a 100 MB string |
+//! | `big` | returns a 3 MB string |
 //! | `shout` | fails with a message full of terminal escapes, 100 KB long |
 //! | `flood` | writes 1 MB to stderr, then returns `flooded` |
 //! | `hoard:N:PATH` | opens PATH N times and keeps the files open across calls; returns `hoarded K` (all N) or `hoarded K, then: ERROR` |
@@ -102,6 +103,7 @@ impl Provider for Hostile {
                 Ok(black_box(block.try_reserve(1 << 30)).is_ok().to_string())
             }
             "panic" => panic!("hostile guest panics on purpose"),
+            "big" => Ok("b".repeat(3 << 20)),
             "huge" => Ok("x".repeat(100 * 1024 * 1024)),
             "shout" => Err(Error::Backend(
                 "\u{1b}[31mALERT\u{1b}[0m\nforged log line\n".repeat(4_000),
