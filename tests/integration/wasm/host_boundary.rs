@@ -5,7 +5,7 @@
 //! so a guest that hoards them cannot starve another backend.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -40,14 +40,7 @@ pub(super) fn run_bounded(config: &Path, args: &[&str], limits: &[&str]) -> Run 
             .envs(cli().get_envs().filter_map(|(k, v)| Some((k, v?))));
         command.args(limits).arg("--").arg(binary);
     }
-    let mut child = command
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("pp-secrets runs");
+    let mut child = spawn_piped(command, config, args);
     let started = Instant::now();
     while child.try_wait().expect("wait").is_none() {
         if started.elapsed() > ENDS_WITHIN {
@@ -57,6 +50,18 @@ pub(super) fn run_bounded(config: &Path, args: &[&str], limits: &[&str]) -> Run 
         std::thread::sleep(Duration::from_millis(20));
     }
     child.wait_with_output().expect("output").into()
+}
+
+/// `command --config <config> <args>` started, its stdout and stderr piped.
+pub(super) fn spawn_piped(mut command: Command, config: &Path, args: &[&str]) -> Child {
+    command
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("pp-secrets runs")
 }
 
 /// A config file in `dir` with the hostile provider granted `dir` (with
@@ -420,11 +425,12 @@ fn a_flood_of_names_is_refused_before_it_is_copied() {
     assert_eq!(calls.expose(), "1", "a fresh instance after the refusal");
 }
 
-#[test]
-fn a_guest_holding_http_connections_stops_at_open_files() {
-    let Some(hostile) = guest("hostile") else {
-        return;
-    };
+/// What the hostile provider, granted a server that never answers and
+/// held to `limits`, says after sending `requests` requests to it and
+/// keeping them (`refused R`: how many the host refused), with how many
+/// connections the server saw.
+fn holding_http(requests: usize, limits: &str) -> Option<(usize, usize)> {
+    let hostile = guest("hostile")?;
     let server = super::http_server::TestServer::start(super::http_server::Reply::Hang);
     let secrets = manager(&format!(
         "  backends:\n{}",
@@ -432,46 +438,39 @@ fn a_guest_holding_http_connections_stops_at_open_files() {
             "hostile",
             &hostile,
             &format!(
-                "      allow: {{ hosts: [{:?}] }}\n      limits: {{ open_files: 4, instances: 1 }}\n",
+                "      allow: {{ hosts: [{:?}] }}\n      limits: {limits}\n",
                 server.authority()
             )
         )
     ));
-    let answer = block_on(secrets.get_raw(&format!("hostile:hold-http:20:{}", server.authority())))
-        .expect("the guest handles the refusals");
-    assert_eq!(answer.expose(), "refused 16");
-    // The server never saw more than the cap: 4 connections, not 20.
-    std::thread::sleep(Duration::from_millis(200));
-    assert_eq!(server.connections(), 4);
-}
-
-#[test]
-fn http_connections_count_in_memory_mb() {
-    let Some(hostile) = guest("hostile") else {
-        return;
-    };
-    let server = super::http_server::TestServer::start(super::http_server::Reply::Hang);
-    // Room for 16 connections by open_files, but 1 MiB of buffers each
-    // does not fit 12 MiB beside the guest's own memory.
-    let secrets = manager(&format!(
-        "  backends:\n{}",
-        wasm_backend(
-            "hostile",
-            &hostile,
-            &format!(
-                "      allow: {{ hosts: [{:?}] }}\n      limits: {{ memory_mb: 12, instances: 1 }}\n",
-                server.authority()
-            )
-        )
-    ));
-    let answer = block_on(secrets.get_raw(&format!("hostile:hold-http:12:{}", server.authority())))
-        .expect("the guest handles the refusals");
-    let refused: usize = answer
+    let asked = format!("hostile:hold-http:{requests}:{}", server.authority());
+    let answer = block_on(secrets.get_raw(&asked)).expect("the guest handles the refusals");
+    let refused = answer
         .expose()
         .strip_prefix("refused ")
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("unexpected answer {:?}", answer.expose()));
-    assert!((1..12).contains(&refused), "refused {refused}");
     std::thread::sleep(Duration::from_millis(200));
-    assert_eq!(server.connections(), 12 - refused);
+    Some((refused, server.connections()))
+}
+
+#[test]
+fn a_guest_holding_http_connections_stops_at_open_files() {
+    let Some((refused, seen)) = holding_http(20, "{ open_files: 4, instances: 1 }") else {
+        return;
+    };
+    assert_eq!(refused, 16);
+    // The server never saw more than the cap: 4 connections, not 20.
+    assert_eq!(seen, 4);
+}
+
+#[test]
+fn http_connections_count_in_memory_mb() {
+    // Room for 16 connections by open_files, but 1 MiB of buffers each
+    // does not fit 12 MiB beside the guest's own memory.
+    let Some((refused, seen)) = holding_http(12, "{ memory_mb: 12, instances: 1 }") else {
+        return;
+    };
+    assert!((1..12).contains(&refused), "refused {refused}");
+    assert_eq!(seen, 12 - refused);
 }

@@ -13,9 +13,10 @@
 //! /dev/fuse these tests skip loudly; under `CI=true` a failed mount fails.
 
 use std::ffi::OsStr;
+use std::future::Future;
 use std::io::BufRead;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, UNIX_EPOCH};
@@ -25,9 +26,10 @@ use fuser::{
     Generation, INodeNo, LockOwner, MountOption, OpenFlags, ReplyAttr, ReplyData, ReplyDirectory,
     ReplyEmpty, ReplyEntry, ReplyOpen, ReplyStatfs, Request,
 };
-use pp_secrets::ErrorKind;
+use pp_secrets::{ErrorKind, SecretsManager};
+use tokio::runtime::Runtime;
 
-use super::host_boundary::{hostile_config, run_bounded};
+use super::host_boundary::{hostile_config, run_bounded, spawn_piped};
 use super::{guest, manager, serving_dir, wasm_backend};
 use crate::support::{Run, cli};
 
@@ -79,34 +81,65 @@ impl Held {
     /// Keeps `reply` unsent (dropping one answers it with an I/O error),
     /// or, once released, answers it so at once.
     fn hold(&self, reply: impl Send + 'static) {
+        let mut replies = self
+            .replies
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Checked under the lock `release` takes: nothing is held after it.
         if !self.released.load(Ordering::SeqCst) {
-            self.replies
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .push(Box::new(reply));
+            replies.push(Box::new(reply));
         }
     }
 
     /// Answers every held request, and every later one, with an I/O error.
     fn release(&self) {
-        self.released.store(true, Ordering::SeqCst);
-        self.replies
+        let mut replies = self
+            .replies
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clear();
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.released.store(true, Ordering::SeqCst);
+        replies.clear();
     }
 }
 
-/// A mounted stalling filesystem: released, then unmounted, when dropped.
+/// A mounted stalling filesystem: released, aborted and unmounted when
+/// dropped.
 struct Mounted {
+    /// The mount point, `remote` in the temporary directory.
     at: PathBuf,
+    /// The FUSE connection's number (the mount's minor device number).
+    connection: Option<u64>,
     held: Arc<Held>,
     session: Option<BackgroundSession>,
+    /// Removed after the filesystem is gone (removing it while the
+    /// filesystem holds requests would wait on them).
+    dir: tempfile::TempDir,
+}
+
+impl Mounted {
+    /// The temporary directory the filesystem is mounted in.
+    fn dir(&self) -> &Path {
+        self.dir.path()
+    }
 }
 
 impl Drop for Mounted {
     fn drop(&mut self) {
         self.held.release();
+        // Every request still waiting fails at once. A thread of this
+        // process left waiting on its own filesystem would keep the process
+        // from exiting, and with it the server that could answer.
+        if let Some(connection) = self.connection {
+            let control = Path::new("/sys/fs/fuse/connections");
+            if std::fs::read_dir(control).map_or(true, |mut d| d.next().is_none()) {
+                let _ = std::process::Command::new("mount")
+                    .args(["-t", "fusectl", "none"])
+                    .arg(control)
+                    .stderr(std::process::Stdio::null())
+                    .status();
+            }
+            let _ = std::fs::write(control.join(connection.to_string()).join("abort"), "1");
+        }
         // Lazily: the threads just released may still hold files there.
         let _ = std::process::Command::new("umount")
             .arg("-l")
@@ -114,6 +147,11 @@ impl Drop for Mounted {
             .status();
         drop(self.session.take());
     }
+}
+
+/// The minor number of the device `dev` (Linux's encoding).
+fn minor(dev: u64) -> u64 {
+    (dev & 0xff) | ((dev >> 12) & 0xffff_ff00)
 }
 
 fn attr(ino: INodeNo, kind: FileType, size: u64) -> FileAttr {
@@ -254,10 +292,12 @@ impl Filesystem for Stalling {
     }
 }
 
-/// The stalling filesystem mounted at `at` (a new directory), or `None`
-/// (after saying so) where FUSE is not available.
-fn mount_stalling(at: &Path) -> Option<Mounted> {
-    std::fs::create_dir(at).expect("mount point");
+/// The stalling filesystem mounted at `remote` in a new temporary
+/// directory, or `None` (after saying so) where FUSE is not available.
+fn mount_stalling() -> Option<Mounted> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let at = dir.path().join("remote");
+    std::fs::create_dir(&at).expect("mount point");
     if !Path::new("/dev/fuse").exists() {
         eprintln!("\n*** SKIPPING: no /dev/fuse, so no FUSE filesystem to stall ***\n");
         return None;
@@ -265,11 +305,13 @@ fn mount_stalling(at: &Path) -> Option<Mounted> {
     let mut config = Config::default();
     config.mount_options = vec![MountOption::RO, MountOption::FSName("pp-stall".into())];
     let held = Arc::new(Held::default());
-    match fuser::spawn_mount(Stalling(Arc::clone(&held)), at, &config) {
+    match fuser::spawn_mount(Stalling(Arc::clone(&held)), &at, &config) {
         Ok(session) => Some(Mounted {
-            at: at.to_owned(),
+            connection: std::fs::metadata(&at).ok().map(|meta| minor(meta.dev())),
+            at,
             held,
             session: Some(session),
+            dir,
         }),
         Err(e) => {
             let message = format!("cannot mount a FUSE filesystem (needs root): {e}");
@@ -285,14 +327,7 @@ fn mount_stalling(at: &Path) -> Option<Mounted> {
 /// takes past [`ENDS_WITHIN`]), then releases `mounted` and returns how
 /// long the error took and the finished run.
 fn run_until_timeout_error(config: &Path, args: &[&str], mounted: &Mounted) -> (Duration, Run) {
-    let mut child = cli()
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("pp-secrets runs");
+    let mut child = spawn_piped(cli(), config, args);
     let started = Instant::now();
     let stderr = child.stderr.take().expect("stderr piped");
     let (line_tx, lines) = std::sync::mpsc::channel();
@@ -335,15 +370,35 @@ fn run_until_timeout_error(config: &Path, args: &[&str], mounted: &Mounted) -> (
     (took.unwrap_or(ENDS_WITHIN), run)
 }
 
+/// The hostile provider granted a local directory with the stalling
+/// filesystem mounted below it (at `remote`), beside a `file` backend
+/// `local`, in the config file `config`.
+struct HostileSetup {
+    config: PathBuf,
+    remote: PathBuf,
+    mounted: Mounted,
+}
+
+/// A [`HostileSetup`] with the provider's `limits`, or `None` where FUSE or
+/// the guests are missing.
+fn hostile_setup(limits: &str) -> Option<HostileSetup> {
+    let mounted = mount_stalling()?;
+    let config = hostile_config(mounted.dir(), limits)?;
+    Some(HostileSetup {
+        config,
+        remote: mounted.at.clone(),
+        mounted,
+    })
+}
+
 #[test]
 fn a_read_that_never_returns_ends_at_the_time_limit_and_the_process_exits() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    // The grant is a local directory with the stalling mount below it.
-    let Some(config) = hostile_config(dir.path(), "{ timeout_ms: 500 }") else {
-        return;
-    };
-    let remote = dir.path().join("remote");
-    let Some(_mounted) = mount_stalling(&remote) else {
+    let Some(HostileSetup {
+        config,
+        remote,
+        mounted: _mounted,
+    }) = hostile_setup("{ timeout_ms: 500 }")
+    else {
         return;
     };
     let started = Instant::now();
@@ -365,12 +420,12 @@ fn a_read_that_never_returns_ends_at_the_time_limit_and_the_process_exits() {
 
 #[test]
 fn a_lookup_that_never_returns_ends_at_the_time_limit() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let Some(config) = hostile_config(dir.path(), "{ timeout_ms: 500 }") else {
-        return;
-    };
-    let remote = dir.path().join("remote");
-    let Some(mounted) = mount_stalling(&remote) else {
+    let Some(HostileSetup {
+        config,
+        remote,
+        mounted,
+    }) = hostile_setup("{ timeout_ms: 500 }")
+    else {
         return;
     };
     let file = remote.join(HUNG);
@@ -383,65 +438,21 @@ fn a_lookup_that_never_returns_ends_at_the_time_limit() {
     assert!(took < Duration::from_secs(10), "the error took {took:?}");
 }
 
-#[test]
-fn a_stalled_backend_keeps_its_slot_and_others_serve() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let remote = dir.path().join("remote");
-    let Some(mounted) = mount_stalling(&remote) else {
-        return;
-    };
-    let Some((secrets, runtime)) = stalled_and_local(dir.path(), &remote) else {
-        return;
-    };
-    let (done, finished) = std::sync::mpsc::channel();
-    let calls = runtime.spawn(async move {
-        let mut outcomes = Vec::new();
-        // Twice: with one instance slot, a slot lost to the first stall
-        // would hold the second call for ever.
-        for _ in 0..2 {
-            let started = Instant::now();
-            let error = secrets
-                .get_raw("stalled:secret")
-                .await
-                .expect_err("a stalled read is an error");
-            outcomes.push((error.kind(), error.to_string(), started.elapsed()));
-        }
-        let local = secrets
-            .get_raw("local:TOKEN")
-            .await
-            .map(|v| v.expose().to_owned());
-        let _ = done.send(());
-        (outcomes, local)
-    });
-    if finished.recv_timeout(ENDS_WITHIN).is_err() {
-        // Released first, or the runtime's threads would hold the test.
-        mounted.held.release();
-        panic!("a call on the stalled filesystem hung past {ENDS_WITHIN:?}");
-    }
-    let (outcomes, local) = runtime.block_on(calls).expect("calls ran");
-    for (kind, message, took) in outcomes {
-        assert_eq!(kind, ErrorKind::Backend, "{message}");
-        assert!(
-            message.contains("did not answer within 500 ms"),
-            "{message}"
-        );
-        assert!(took < Duration::from_secs(10), "took {took:?}");
-    }
-    assert_eq!(local.expect("the other backend serves"), "local-value");
-    // The pool's threads still wait on the filesystem; the runtime does
-    // not wait for them, and releasing the filesystem answers them.
-    runtime.shutdown_background();
-    drop(mounted);
+/// A stalling filesystem mounted in a temporary directory and served by
+/// the `dir` provider (backend `stalled`: one instance, 500 ms) beside a
+/// local `.env` backend (`local`), with a runtime to call them from.
+struct StalledSetup {
+    secrets: SecretsManager,
+    runtime: Runtime,
+    mounted: Mounted,
 }
 
-/// A manager serving `remote` through the `dir` provider (one instance,
-/// 500 ms) and a local `.env` backend, on a runtime of its own.
-fn stalled_and_local(
-    dir: &Path,
-    remote: &Path,
-) -> Option<(pp_secrets::SecretsManager, tokio::runtime::Runtime)> {
+/// A [`StalledSetup`], or `None` where FUSE or the guests are missing.
+fn stalled_setup() -> Option<StalledSetup> {
     let dir_provider = guest("dir")?;
-    std::fs::write(dir.join("local.env"), "TOKEN=local-value\n").expect("write");
+    let mounted = mount_stalling()?;
+    let local = mounted.dir().join("local.env");
+    std::fs::write(&local, "TOKEN=local-value\n").expect("write");
     let secrets = manager(&format!(
         "  backends:\n{}    local:\n      type: dotenv\n      path: {:?}\n",
         wasm_backend(
@@ -449,153 +460,150 @@ fn stalled_and_local(
             &dir_provider,
             &format!(
                 "{}      limits: {{ instances: 1, timeout_ms: 500 }}\n",
-                serving_dir(remote)
+                serving_dir(&mounted.at)
             )
         ),
-        dir.join("local.env").display().to_string()
+        local.display().to_string()
     ));
-    // A small blocking pool, as an embedder may have: the stalled
-    // backend's threads must not come from it.
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    Some(StalledSetup {
+        secrets,
+        runtime: small_runtime(),
+        mounted,
+    })
+}
+
+/// A runtime with a small blocking pool, as an embedder may have: a
+/// stalled backend's threads must not come from it.
+fn small_runtime() -> Runtime {
+    tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .max_blocking_threads(CALLER_BLOCKING_THREADS)
         .enable_all()
         .build()
-        .expect("runtime");
-    Some((secrets, runtime))
+        .expect("runtime")
+}
+
+/// What `calls` gives, run on `runtime`; the test fails (after `mounted`
+/// is released, so that the runtime's threads let go) when they take past
+/// `within`. The runtime is then stopped without waiting for threads the
+/// filesystem still holds.
+fn run_watched<T: Send + 'static>(
+    runtime: Runtime,
+    mounted: &Mounted,
+    within: Duration,
+    calls: impl Future<Output = T> + Send + 'static,
+) -> T {
+    let (done, finished) = std::sync::mpsc::channel();
+    let handle = runtime.spawn(async move {
+        let output = calls.await;
+        let _ = done.send(());
+        output
+    });
+    if finished.recv_timeout(within).is_err() {
+        mounted.held.release();
+        panic!("the calls hung past {within:?}");
+    }
+    let output = runtime.block_on(handle).expect("the calls ran");
+    runtime.shutdown_background();
+    output
+}
+
+/// Asks `stalled:secret` `times` times, then `local:TOKEN`: each stalled
+/// call must end at its time limit, and the local backend serve.
+async fn stalled_then_local(secrets: SecretsManager, times: usize) {
+    for _ in 0..times {
+        let started = Instant::now();
+        let error = secrets
+            .get_raw("stalled:secret")
+            .await
+            .expect_err("a stalled call is an error");
+        let took = started.elapsed();
+        assert_eq!(error.kind(), ErrorKind::Backend, "{error}");
+        assert!(
+            error.to_string().contains("did not answer within 500 ms"),
+            "{error}"
+        );
+        assert!(took < Duration::from_secs(10), "took {took:?}");
+    }
+    let local = secrets
+        .get_raw("local:TOKEN")
+        .await
+        .expect("the other backend serves");
+    assert_eq!(local.expose(), "local-value");
+}
+
+impl StalledSetup {
+    /// What `calls` gives when run with the manager (see [`run_watched`]).
+    fn run<T: Send + 'static, F: Future<Output = T> + Send + 'static>(
+        self,
+        within: Duration,
+        calls: impl FnOnce(SecretsManager) -> F,
+    ) -> T {
+        let Self {
+            secrets,
+            runtime,
+            mounted,
+        } = self;
+        run_watched(runtime, &mounted, within, calls(secrets))
+    }
+}
+
+#[test]
+fn a_stalled_backend_keeps_its_slot_and_others_serve() {
+    let Some(setup) = stalled_setup() else {
+        return;
+    };
+    // Twice: with one instance slot, a slot lost to the first stall would
+    // hold the second call for ever.
+    setup.run(ENDS_WITHIN, |secrets| stalled_then_local(secrets, 2));
 }
 
 #[test]
 fn setting_up_an_instance_on_a_hung_grant_ends_at_the_time_limit() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let remote = dir.path().join("remote");
-    let Some(mounted) = mount_stalling(&remote) else {
+    let Some(setup) = stalled_setup() else {
         return;
     };
-    // The grant is checked when the config is read, while it answers.
-    let Some((secrets, runtime)) = stalled_and_local(dir.path(), &remote) else {
-        return;
-    };
-    mounted.held.stall_everything();
-    let (done, finished) = std::sync::mpsc::channel();
-    let calls = runtime.spawn(async move {
-        let mut errors = Vec::new();
-        for _ in 0..2 {
-            let started = Instant::now();
-            let error = secrets
-                .get_raw("stalled:secret")
-                .await
-                .expect_err("stalled");
-            errors.push((error.to_string(), started.elapsed()));
-        }
-        let local = secrets
-            .get_raw("local:TOKEN")
-            .await
-            .map(|v| v.expose().to_owned());
-        let _ = done.send(());
-        (errors, local)
-    });
-    if finished.recv_timeout(ENDS_WITHIN).is_err() {
-        mounted.held.release();
-        panic!("setting up an instance on the hung grant hung past {ENDS_WITHIN:?}");
-    }
-    let (errors, local) = runtime.block_on(calls).expect("calls ran");
-    for (message, took) in errors {
-        assert!(
-            message.contains("did not answer within 500 ms"),
-            "{message}"
-        );
-        assert!(took < Duration::from_secs(10), "took {took:?}");
-    }
-    assert_eq!(local.expect("the other backend serves"), "local-value");
-    runtime.shutdown_background();
-    drop(mounted);
-}
-
-#[test]
-fn a_close_that_never_returns_does_not_hold_the_call() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let Some(config) = hostile_config(dir.path(), "{ timeout_ms: 2000 }") else {
-        return;
-    };
-    let remote = dir.path().join("remote");
-    let Some(mounted) = mount_stalling(&remote) else {
-        return;
-    };
-    let file = remote.join(SLOW_CLOSE);
-    let asked = format!("hostile:file:{}", file.display());
-    let secrets = pp_secrets::SecretsManager::from_config(
-        &pp_secrets::ConfigDocument::from_file(&config)
-            .expect("config")
-            .secrets,
-    )
-    .expect("manager");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let (done, finished) = std::sync::mpsc::channel();
-    let call = runtime.spawn(async move {
-        let value = secrets.get_raw(&asked).await.map(|v| v.expose().to_owned());
-        let _ = done.send(());
-        value
-    });
-    if finished.recv_timeout(ENDS_WITHIN).is_err() {
-        mounted.held.release();
-        panic!("closing the file held the call past {ENDS_WITHIN:?}");
-    }
-    let value = runtime.block_on(call).expect("call ran");
-    assert_eq!(
-        value.expect("read, closed off the caller's thread"),
-        "closing"
-    );
-    runtime.shutdown_background();
-    drop(mounted);
+    // The grant was checked when the config was read, while it answered.
+    setup.mounted.held.stall_everything();
+    setup.run(ENDS_WITHIN, |secrets| stalled_then_local(secrets, 2));
 }
 
 #[test]
 fn stalled_calls_do_not_take_the_callers_threads() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let remote = dir.path().join("remote");
-    let Some(mounted) = mount_stalling(&remote) else {
+    let Some(setup) = stalled_setup() else {
         return;
     };
-    let Some((secrets, runtime)) = stalled_and_local(dir.path(), &remote) else {
-        return;
-    };
-    let (done, finished) = std::sync::mpsc::channel();
-    let calls = runtime.spawn(async move {
+    let own = setup.run(ENDS_WITHIN * 2, |secrets| async move {
         // Each call leaves a thread waiting on the filesystem.
-        for _ in 0..CALLER_BLOCKING_THREADS + 2 {
-            let error = secrets
-                .get_raw("stalled:secret")
-                .await
-                .expect_err("stalled");
-            assert!(
-                error.to_string().contains("did not answer within 500 ms"),
-                "{error}"
-            );
-        }
-        let own = tokio::time::timeout(
-            Duration::from_secs(5),
-            tokio::task::spawn_blocking(|| "the caller's pool serves"),
-        )
-        .await;
-        let local = secrets
-            .get_raw("local:TOKEN")
-            .await
-            .map(|v| v.expose().to_owned());
-        let _ = done.send(());
-        (own.ok().and_then(Result::ok), local)
+        stalled_then_local(secrets, CALLER_BLOCKING_THREADS + 2).await;
+        let own = tokio::task::spawn_blocking(|| "the caller's pool serves");
+        tokio::time::timeout(Duration::from_secs(5), own).await
     });
-    if finished.recv_timeout(ENDS_WITHIN * 2).is_err() {
-        mounted.held.release();
-        panic!("the calls hung past {:?}", ENDS_WITHIN * 2);
-    }
-    let (own, local) = runtime.block_on(calls).expect("calls ran");
-    assert_eq!(own, Some("the caller's pool serves"));
-    assert_eq!(local.expect("the other backend serves"), "local-value");
-    runtime.shutdown_background();
-    drop(mounted);
+    assert_eq!(
+        own.ok().and_then(Result::ok),
+        Some("the caller's pool serves")
+    );
+}
+
+#[test]
+fn a_close_that_never_returns_does_not_hold_the_call() {
+    let Some(HostileSetup {
+        config,
+        remote,
+        mounted,
+    }) = hostile_setup("{ timeout_ms: 2000 }")
+    else {
+        return;
+    };
+    let asked = format!("hostile:file:{}", remote.join(SLOW_CLOSE).display());
+    let document = pp_secrets::ConfigDocument::from_file(&config).expect("config");
+    let secrets = SecretsManager::from_config(&document.secrets).expect("manager");
+    let value = run_watched(small_runtime(), &mounted, ENDS_WITHIN, async move {
+        let value = secrets.get_raw(&asked).await;
+        value.map(|v| v.expose().to_owned())
+    });
+    assert_eq!(
+        value.expect("read, and closed off the caller's thread"),
+        "closing"
+    );
 }
