@@ -72,10 +72,10 @@ pub fn interpolation(text: &str) {
 #[cfg(feature = "wasm")]
 pub fn guest_reply(pattern: &str, names: Vec<String>, values: Vec<String>) {
     use crate::provider::Pattern;
-    use crate::wasm::fuzzing::{check_matches, check_names, shown};
+    use crate::wasm::fuzzing::{check_matches, check_names, escaped};
 
     for text in names.iter().chain(&values) {
-        let escaped = shown(text);
+        let escaped = escaped(text);
         assert!(!escaped.chars().any(char::is_control), "{escaped:?}");
         assert!(escaped.chars().count() <= 300 + 40, "{escaped:?}");
     }

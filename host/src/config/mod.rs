@@ -126,6 +126,3 @@ fn absolute(dir: &Path) -> PathBuf {
     };
     std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf())
 }
-
-#[cfg(test)]
-mod tests;

@@ -33,7 +33,7 @@ use wasmtime::component::Component;
 
 use crate::config::CompileCacheSetting;
 use crate::error::{Error, Result};
-use crate::wasm::guest_text::shown;
+use crate::wasm::guest_text::escaped;
 
 /// The start of every entry's trailer, with the format version.
 const MAGIC: &[u8; 8] = b"ppsc\x00v03";
@@ -453,7 +453,7 @@ pub(crate) fn load_problem(path: &Path, what: &str, error: &wasmtime::Error) -> 
     format!(
         "{} {what}: {}",
         path.display(),
-        shown(&format!("{error:#}"))
+        escaped(&format!("{error:#}"))
     )
 }
 

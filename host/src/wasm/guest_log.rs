@@ -16,7 +16,7 @@ use tokio::io::AsyncWrite;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamResult};
 
-use crate::wasm::guest_text::shown;
+use crate::wasm::guest_text::escaped;
 
 /// The longest line logged; the rest of the line is dropped.
 pub(crate) const MAX_LINE_BYTES: usize = 1_024;
@@ -64,8 +64,17 @@ impl GuestLog {
         }
     }
 
-    /// The guest's stdout (`false`) or stderr (`true`).
-    pub(crate) fn stream(&self, stderr: bool) -> GuestStream {
+    /// The guest's stdout.
+    pub(crate) fn stdout(&self) -> GuestStream {
+        self.stream(false)
+    }
+
+    /// The guest's stderr.
+    pub(crate) fn stderr(&self) -> GuestStream {
+        self.stream(true)
+    }
+
+    fn stream(&self, stderr: bool) -> GuestStream {
         GuestStream {
             state: Arc::clone(&self.state),
             written: Arc::clone(&self.written),
@@ -125,7 +134,7 @@ impl LogState {
     }
 
     fn emit(&self, stderr: bool, line: &[u8]) {
-        let text = shown(&String::from_utf8_lossy(line));
+        let text = escaped(&String::from_utf8_lossy(line));
         if stderr {
             tracing::warn!(backend = %self.backend, stream = "stderr", "guest: {text}");
         } else {
@@ -215,8 +224,7 @@ mod tests {
     #[test]
     fn output_past_the_call_budget_is_dropped_and_counted() {
         let log = GuestLog::new("b".into());
-        log.stream(false)
-            .accept(&vec![b'x'; CALL_BUDGET_BYTES + 10]);
+        log.stdout().accept(&vec![b'x'; CALL_BUDGET_BYTES + 10]);
         assert_eq!(state(&log).dropped, 10);
         assert!(state(&log).stdout.len() <= MAX_LINE_BYTES);
         log.end_call();

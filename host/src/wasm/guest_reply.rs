@@ -23,7 +23,7 @@ use std::collections::HashSet;
 use crate::provider::{Pattern, ProviderError};
 use crate::value::SecretText;
 use crate::wasm::bindings::{GuestError, GuestMatched};
-use crate::wasm::guest_text::{MAX_VALUE_BYTES, name_problem, shown, value_problem};
+use crate::wasm::guest_text::{MAX_VALUE_BYTES, escaped, name_problem, value_problem};
 
 /// How much a `list` or bulk reply may hold.
 #[derive(Debug, Clone, Copy)]
@@ -114,7 +114,7 @@ pub(crate) fn checked_matches(
         if !seen.insert(name.clone()) {
             return Err(refused(format_args!(
                 "the name {:?} twice in one reply",
-                shown(&name)
+                escaped(&name)
             )));
         }
         let value = match value {
@@ -160,7 +160,7 @@ fn check_name(name: &str, pattern: &Pattern) -> Result<(), Refused> {
     if !pattern.matches(name) {
         return Err(refused(format_args!(
             "{:?}, which does not match {:?}",
-            shown(name),
+            escaped(name),
             pattern.as_str()
         )));
     }

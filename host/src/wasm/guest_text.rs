@@ -20,12 +20,12 @@ pub(crate) const DEBUG_DETAIL_CHARS: usize = 4_000;
 
 /// `text` with control and direction-changing characters escaped, cut to
 /// [`MAX_MESSAGE_CHARS`] characters (saying how much was cut).
-pub(crate) fn shown(text: &str) -> String {
-    shown_at_length(text, MAX_MESSAGE_CHARS)
+pub(crate) fn escaped(text: &str) -> String {
+    escaped_at_length(text, MAX_MESSAGE_CHARS)
 }
 
-/// As [`shown`], cut to `max_chars` characters.
-pub(crate) fn shown_at_length(text: &str, max_chars: usize) -> String {
+/// As [`escaped`], cut to `max_chars` characters.
+pub(crate) fn escaped_at_length(text: &str, max_chars: usize) -> String {
     let mut out = String::with_capacity(text.len().min(max_chars + 32));
     // The cap is on what is shown, escapes included (an escape is up to
     // ten characters for one).
@@ -67,7 +67,7 @@ pub(crate) fn name_problem(name: &str) -> Option<String> {
     } else if name.chars().any(needs_escape) {
         Some(format!(
             "the name {:?} with control characters",
-            shown(name)
+            escaped(name)
         ))
     } else {
         None
@@ -88,7 +88,7 @@ mod tests {
     #[test]
     fn the_cap_counts_escaped_characters() {
         let noisy = "\u{16}".repeat(1_000);
-        let shown = shown(&noisy);
+        let shown = escaped(&noisy);
         let (head, tail) = shown.split_once("...").expect("cut");
         assert!(head.chars().count() <= MAX_MESSAGE_CHARS, "{}", head.len());
         assert_eq!(tail, " (950 more bytes)");
@@ -97,14 +97,14 @@ mod tests {
 
     #[test]
     fn control_characters_are_escaped() {
-        assert_eq!(shown("a\nb\u{1b}[31m"), "a\\nb\\u{1b}[31m");
-        assert_eq!(shown("right\u{202E}left"), "right\\u{202e}left");
+        assert_eq!(escaped("a\nb\u{1b}[31m"), "a\\nb\\u{1b}[31m");
+        assert_eq!(escaped("right\u{202E}left"), "right\\u{202e}left");
     }
 
     #[test]
     fn long_messages_are_cut_and_say_how_much() {
         let long = "x".repeat(1_000);
-        let out = shown(&long);
+        let out = escaped(&long);
         assert!(out.starts_with(&"x".repeat(MAX_MESSAGE_CHARS)));
         assert!(out.ends_with("... (700 more bytes)"), "{out}");
     }

@@ -6,7 +6,7 @@
 use wasmtime::Trap;
 use wasmtime::component::ResourceTableError;
 
-use crate::wasm::guest_text::shown;
+use crate::wasm::guest_text::escaped;
 
 /// Why a guest stopped.
 pub(crate) enum Stop {
@@ -50,7 +50,7 @@ pub(crate) fn stop_cause(error: &wasmtime::Error, refused_memory: bool, who: &st
         // names are the guest's words; the debug log has them, escaped).
         None => Stop::Failed(format!(
             "{who} failed: {}",
-            shown(&error.root_cause().to_string())
+            escaped(&error.root_cause().to_string())
         )),
     }
 }

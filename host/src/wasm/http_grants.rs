@@ -25,7 +25,7 @@ use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpH
 
 use crate::config::HostGrant;
 use crate::wasm::guest_files::OpenFiles;
-use crate::wasm::guest_text::shown;
+use crate::wasm::guest_text::escaped;
 use crate::wasm::http_client::{self, Sent};
 use crate::wasm::tls::TlsClient;
 use crate::wasm::warning_limit::WarningLimit;
@@ -129,7 +129,7 @@ impl WasiHttpHooks for HttpGrants {
                 .authority()
                 .map_or_else(String::new, |a| a.to_string());
             if self.warnings.record(&target) {
-                tracing::warn!(guest = %self.guest, host = %shown(&target), "HTTP request denied");
+                tracing::warn!(guest = %self.guest, host = %escaped(&target), "HTTP request denied");
             }
             return Box::new(async { Err(HttpError::HttpRequestDenied) });
         }
@@ -149,7 +149,7 @@ impl WasiHttpHooks for HttpGrants {
                 Ok(sent) => sent,
                 Err(failure) => {
                     if let Some(problem) = failure.tls_problem {
-                        let problem = shown(&problem);
+                        let problem = escaped(&problem);
                         if warnings.record(&problem) {
                             tracing::warn!(guest = %guest, "HTTPS request failed: {problem}");
                         }
@@ -176,7 +176,7 @@ impl WasiHttpHooks for HttpGrants {
     }
 
     fn p2_error_from_hyper(&mut self, error: &hyper::Error) -> ErrorCode {
-        let error = shown(&error.to_string());
+        let error = escaped(&error.to_string());
         if self.warnings.record(&error) {
             tracing::warn!(guest = %self.guest, "HTTP exchange failed: {error}");
         }
@@ -184,7 +184,7 @@ impl WasiHttpHooks for HttpGrants {
     }
 
     fn p2_error_from_connect(&mut self, error: &std::io::Error) -> ErrorCode {
-        let error = shown(&error.to_string());
+        let error = escaped(&error.to_string());
         if self.warnings.record(&error) {
             tracing::warn!(guest = %self.guest, "cannot connect: {error}");
         }

@@ -44,7 +44,7 @@ pub(crate) mod fuzzing {
     use crate::provider::Pattern;
     use crate::wasm::bindings::GuestMatched;
     use crate::wasm::guest_reply::{ReplyCaps, checked_matches, checked_names};
-    pub(crate) use crate::wasm::guest_text::shown;
+    pub(crate) use crate::wasm::guest_text::escaped;
 
     const CAPS: ReplyCaps = ReplyCaps {
         names: 64,

@@ -34,7 +34,7 @@ use crate::wasm::bindings::{GuestError, Provider, ProviderPre};
 use crate::wasm::compile_cache::{CompileCache, load_problem};
 use crate::wasm::engine::{deadline_ticks, shared_engine};
 use crate::wasm::guest_reply::{self, Matched, Refused, ReplyCaps};
-use crate::wasm::guest_text::{DEBUG_DETAIL_CHARS, MAX_VALUE_BYTES, shown, shown_at_length};
+use crate::wasm::guest_text::{DEBUG_DETAIL_CHARS, MAX_VALUE_BYTES, escaped, escaped_at_length};
 use crate::wasm::guest_trap::{Stop, stop_cause};
 use crate::wasm::limits::InstanceLimits;
 use crate::wasm::off_thread_drop::DropOffThread;
@@ -152,7 +152,7 @@ impl WasmProvider {
             pre,
             settings: settings.clone(),
             tls,
-            warnings: Arc::new(WarningLimit::new(format!("backend {}", shown(backend)))),
+            warnings: Arc::new(WarningLimit::new(format!("backend {}", escaped(backend)))),
             idle: Mutex::new(Vec::new()),
             slots: Semaphore::new(settings.limits.instances),
         })
@@ -302,7 +302,7 @@ impl WasmProvider {
         tracing::debug!(
             backend = %self.backend,
             "instance discarded: {}",
-            shown_at_length(&format!("{error:?}"), DEBUG_DETAIL_CHARS)
+            escaped_at_length(&format!("{error:?}"), DEBUG_DETAIL_CHARS)
         );
         match stop_cause(error, refused, "the provider") {
             Stop::TimedOut => self.timed_out(),
@@ -374,9 +374,9 @@ impl Drop for SetupConfig {
 /// A guest's own error, escaped and capped.
 fn describe_guest_error(error: &GuestError) -> String {
     match error {
-        GuestError::NotFound(m) => format!("not found: {}", shown(m)),
-        GuestError::Backend(m) => shown(m),
-        GuestError::AccessDenied(m) => format!("access denied: {}", shown(m)),
+        GuestError::NotFound(m) => format!("not found: {}", escaped(m)),
+        GuestError::Backend(m) => escaped(m),
+        GuestError::AccessDenied(m) => format!("access denied: {}", escaped(m)),
     }
 }
 

@@ -213,7 +213,7 @@ impl GuestState {
         wasi.allow_blocking_current_thread(inline);
         match stdio {
             GuestStdio::Log => {
-                wasi.stdout(log.stream(false)).stderr(log.stream(true));
+                wasi.stdout(log.stdout()).stderr(log.stderr());
             }
             GuestStdio::Inherit => {
                 wasi.inherit_stdio();

@@ -26,7 +26,7 @@ use wasmtime_wasi_http::Error as HttpError;
 use zeroize::Zeroizing;
 
 use crate::config::TlsSettings;
-use crate::wasm::guest_text::shown;
+use crate::wasm::guest_text::escaped;
 
 /// How a guest's HTTPS connections are made: the process's defaults, or a
 /// backend's (or app's) own trust and client certificate.
@@ -240,7 +240,7 @@ fn certificate_problem(problem: &CertificateError, server: &str, host: &str) -> 
             let names: Vec<&str> = presented.iter().map(|name| bare_name(name)).collect();
             format!(
                 "is not valid for the name {host} (it is for {})",
-                shown(&names.join(", "))
+                escaped(&names.join(", "))
             )
         }
         CertificateError::UnknownIssuer => "is signed by an unknown certificate authority \

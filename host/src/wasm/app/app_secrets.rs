@@ -14,7 +14,7 @@ use crate::key::SecretKey;
 use crate::manager::SecretsManager;
 use crate::value::{SecretText, SecretValue};
 use crate::wasm::app::policy::AppPolicy;
-use crate::wasm::guest_text::shown;
+use crate::wasm::guest_text::escaped;
 use crate::wasm::warning_limit::WarningLimit;
 
 /// The host's manager, as one app run sees it.
@@ -47,7 +47,7 @@ impl AppSecrets {
     }
 
     fn denied(&self, key: &str) -> Error {
-        let key = shown(key);
+        let key = escaped(key);
         if self.warnings.record(&key) {
             tracing::warn!(app = %self.policy.name(), key = %key, "access denied");
         }

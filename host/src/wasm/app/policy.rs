@@ -10,7 +10,7 @@ use crate::config::{Grants, HostGrant, Limits, TlsSettings, checked_dir_grant};
 use crate::error::{Error, Result};
 use crate::key::SecretKey;
 use crate::provider::Pattern;
-use crate::wasm::guest_text::shown;
+use crate::wasm::guest_text::escaped;
 use crate::wasm::limits::InstanceLimits;
 
 /// The `backend:pattern` globs an app may read. Empty by default: an app
@@ -121,7 +121,7 @@ impl AppPolicy {
         Self {
             // It may come from a file name: escaped and capped like any
             // text that reaches a log line.
-            name: shown(&name.into()),
+            name: escaped(&name.into()),
             allow: AllowList::default(),
             grants: Grants::default(),
             tls: TlsSettings::default(),

@@ -31,7 +31,7 @@ use crate::wasm::app::policy::{AppPolicy, AppStdio};
 use crate::wasm::compile_cache::{CompileCache, load_problem};
 use crate::wasm::engine::{deadline_ticks, shared_engine};
 use crate::wasm::guest_files::{GuestFiles, OpenFiles};
-use crate::wasm::guest_text::{DEBUG_DETAIL_CHARS, shown, shown_at_length};
+use crate::wasm::guest_text::{DEBUG_DETAIL_CHARS, escaped, escaped_at_length};
 use crate::wasm::guest_trap::{Stop, stop_cause};
 use crate::wasm::off_thread_drop::DropOffThread;
 use crate::wasm::sandbox::{GuestSpec, GuestState, GuestStdio, add_wasi};
@@ -255,9 +255,9 @@ impl WasmApp {
                 None => {
                     let refused = store.data().guest.memory.refused();
                     tracing::debug!(
-                        app = %shown(&name),
+                        app = %escaped(&name),
                         "app stopped: {}",
-                        shown_at_length(&format!("{error:?}"), DEBUG_DETAIL_CHARS)
+                        escaped_at_length(&format!("{error:?}"), DEBUG_DETAIL_CHARS)
                     );
                     return Err(match stop_cause(&error, refused, "the app") {
                         Stop::TimedOut => timed_out(),
