@@ -68,18 +68,13 @@ impl SecretsManager {
         let backend = self.inner.backends.get(key.backend).ok_or_else(|| {
             fail(
                 ErrorKind::Backend,
-                format!(
-                    "unknown backend {:?} in load declaration {declaration:?}",
-                    key.backend
-                ),
+                format!("unknown backend {:?}", key.backend),
             )
         })?;
-        let (pattern, found) = backend.fetch_matching(key.name).await.map_err(|e| {
-            fail(
-                ErrorKind::Backend,
-                format!("cannot list secrets for load declaration {declaration:?}: {e}"),
-            )
-        })?;
+        let (pattern, found) = backend
+            .fetch_matching(key.name)
+            .await
+            .map_err(|e| fail(ErrorKind::Backend, format!("cannot list its secrets: {e}")))?;
 
         let mut report = DeclarationReport {
             declaration: declaration.to_owned(),
