@@ -19,6 +19,7 @@ pub mod app;
 mod bindings;
 mod compile_cache;
 mod engine;
+mod guest_calls;
 mod guest_files;
 mod guest_listings;
 mod guest_log;

@@ -7,8 +7,9 @@
 //! the backend's limits, and gives the instance back. An instance whose
 //! call trapped, ran out of time or returned something the host refused
 //! is thrown away, so the next call starts from a fresh `setup`. At most
-//! `limits.instances` calls run at once; others wait their turn. Replies
-//! are checked (`guest_reply`) before the manager sees them.
+//! `limits.instances` calls run at once; others wait their turn. Each call
+//! is one of `guest_calls`, whose replies are checked (`guest_reply`)
+//! before the manager sees them.
 //!
 //! A panic in host code that runs on the guest's behalf (a WASI or
 //! wasi:http host call) ends that call with a backend error: the instance
@@ -33,7 +34,8 @@ use crate::value::SecretText;
 use crate::wasm::bindings::{GuestError, Provider, ProviderPre};
 use crate::wasm::compile_cache::{CompileCache, load_problem};
 use crate::wasm::engine::{deadline_ticks, shared_engine};
-use crate::wasm::guest_reply::{self, Matched, Refused, ReplyCaps};
+use crate::wasm::guest_calls::{GetMatching, GetValue, GuestCall, ListNames};
+use crate::wasm::guest_reply::{Refused, ReplyCaps};
 use crate::wasm::guest_text::{DEBUG_DETAIL_CHARS, MAX_VALUE_BYTES, escaped, escaped_at_length};
 use crate::wasm::guest_trap::{Stop, stop_cause};
 use crate::wasm::limits::InstanceLimits;
@@ -64,27 +66,6 @@ struct Instance {
     /// stall (closing its files could wait on their filesystem).
     store: DropOffThread<Store<GuestState>>,
     guest: Provider,
-}
-
-/// What the host asks of a guest (a pattern with its glob as sent).
-enum Request<'a> {
-    Get(&'a str),
-    List(String, &'a Pattern),
-    GetMatching(String, &'a Pattern),
-}
-
-/// What a guest answered, before the host checks it, with the host's
-/// accounts of the TLS handshakes that failed meanwhile.
-struct Answer {
-    reply: Reply,
-    tls_problems: Vec<String>,
-}
-
-/// What a guest answered, checked and copied.
-enum Reply {
-    Value(std::result::Result<SecretText, GuestError>),
-    Names(std::result::Result<Vec<String>, GuestError>),
-    Matched(std::result::Result<Vec<Matched>, GuestError>),
 }
 
 impl std::fmt::Debug for WasmProvider {
@@ -169,8 +150,14 @@ impl WasmProvider {
         ))
     }
 
-    /// Runs `request` in an instance, within the limits.
-    async fn call(&self, request: Request<'_>) -> std::result::Result<Answer, ProviderError> {
+    /// Makes `call` in an instance, within the limits: its answer (or the
+    /// guest's own error) with the host's accounts of the TLS handshakes
+    /// that failed meanwhile.
+    async fn call<C: GuestCall>(
+        &self,
+        call: C,
+    ) -> std::result::Result<(std::result::Result<C::Answer, GuestError>, Vec<String>), ProviderError>
+    {
         let _turn = self
             .slots
             .acquire()
@@ -187,8 +174,9 @@ impl WasmProvider {
                 }
                 None => self.instantiate(ticks).await?,
             };
-            instance.store.set_hostcall_fuel(self.lift_fuel(&request));
-            let outcome = invoke(&mut instance, &request, self.reply_caps()).await;
+            let caps = self.reply_caps();
+            instance.store.set_hostcall_fuel(call.lift_fuel(caps));
+            let outcome = call.make(&instance.guest, &mut instance.store, caps).await;
             instance.store.data().log.end_call();
             match outcome {
                 Ok(Ok(reply)) => Ok((instance, reply)),
@@ -218,10 +206,7 @@ impl WasmProvider {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(instance);
-        Ok(Answer {
-            reply,
-            tls_problems,
-        })
+        Ok((reply, tls_problems))
     }
 
     fn reply_caps(&self) -> ReplyCaps {
@@ -230,15 +215,6 @@ impl WasmProvider {
             names: limits.max_names,
             bytes: usize::try_from(limits.max_reply_mb.saturating_mul(1 << 20))
                 .unwrap_or(usize::MAX),
-        }
-    }
-
-    /// What wasmtime may copy out of the guest during `request`: its reply
-    /// at the most the host accepts, and no more.
-    fn lift_fuel(&self, request: &Request<'_>) -> usize {
-        match request {
-            Request::Get(_) => guest_reply::value_fuel(),
-            Request::List(..) | Request::GetMatching(..) => self.reply_caps().lift_fuel(),
         }
     }
 
@@ -332,34 +308,6 @@ fn begin_call(store: &mut Store<GuestState>, ticks: u64) {
     store.data_mut().memory.forget_refusals();
 }
 
-async fn invoke(
-    instance: &mut Instance,
-    request: &Request<'_>,
-    caps: ReplyCaps,
-) -> wasmtime::Result<std::result::Result<Reply, Refused>> {
-    let backend = instance.guest.processpype_secrets_backend();
-    let store: &mut Store<GuestState> = &mut instance.store;
-    Ok(match request {
-        Request::Get(name) => match backend.call_get(store, name).await? {
-            Ok(value) => guest_reply::checked_value(value).map(|v| Reply::Value(Ok(v))),
-            Err(e) => Ok(Reply::Value(Err(e))),
-        },
-        Request::List(glob, pattern) => match backend.call_list(store, glob).await? {
-            Ok(names) => {
-                guest_reply::checked_names(names, pattern, caps).map(|n| Reply::Names(Ok(n)))
-            }
-            Err(e) => Ok(Reply::Names(Err(e))),
-        },
-        Request::GetMatching(glob, pattern) => {
-            match backend.call_get_matching(store, glob).await? {
-                Ok(matched) => guest_reply::checked_matches(matched, pattern, caps)
-                    .map(|m| Reply::Matched(Ok(m))),
-                Err(e) => Ok(Reply::Matched(Err(e))),
-            }
-        }
-    })
-}
-
 /// The backend's `config` as handed to `setup`, wiped when dropped.
 struct SetupConfig(Vec<(String, String)>);
 
@@ -440,50 +388,33 @@ fn wire_pattern(pattern: &Pattern) -> String {
     }
 }
 
-fn garbage() -> ProviderError {
-    ProviderError::failed("the provider answered a different call")
-}
-
 #[async_trait]
 impl SecretsProvider for WasmProvider {
     async fn get(&self, name: &str) -> std::result::Result<SecretText, ProviderError> {
-        let answer = self.call(Request::Get(name)).await?;
-        match answer.reply {
-            Reply::Value(Ok(value)) => Ok(value),
-            Reply::Value(Err(e)) => Err(guest_error(e, &answer.tls_problems)),
-            _ => Err(garbage()),
-        }
+        let (answer, tls_problems) = self.call(GetValue(name)).await?;
+        answer.map_err(|e| guest_error(e, &tls_problems))
     }
 
     async fn list(&self, pattern: &Pattern) -> std::result::Result<Vec<String>, ProviderError> {
-        let answer = self
-            .call(Request::List(wire_pattern(pattern), pattern))
-            .await?;
-        match answer.reply {
-            Reply::Names(Ok(names)) => Ok(names),
-            Reply::Names(Err(e)) => Err(guest_error(e, &answer.tls_problems)),
-            _ => Err(garbage()),
-        }
+        let glob = wire_pattern(pattern);
+        let (answer, tls_problems) = self.call(ListNames { glob, pattern }).await?;
+        answer.map_err(|e| guest_error(e, &tls_problems))
     }
 
     async fn get_matching(
         &self,
         pattern: &Pattern,
     ) -> std::result::Result<Vec<MatchedSecret>, ProviderError> {
-        let answer = self
-            .call(Request::GetMatching(wire_pattern(pattern), pattern))
-            .await?;
-        match answer.reply {
-            Reply::Matched(Ok(matched)) => Ok(matched
-                .into_iter()
-                .map(|(name, value)| MatchedSecret {
-                    name,
-                    value: value.map_err(|e| guest_error(e, &answer.tls_problems)),
-                })
-                .collect()),
-            Reply::Matched(Err(e)) => Err(guest_error(e, &answer.tls_problems)),
-            _ => Err(garbage()),
-        }
+        let glob = wire_pattern(pattern);
+        let (answer, tls_problems) = self.call(GetMatching { glob, pattern }).await?;
+        let matched = answer.map_err(|e| guest_error(e, &tls_problems))?;
+        Ok(matched
+            .into_iter()
+            .map(|(name, value)| MatchedSecret {
+                name,
+                value: value.map_err(|e| guest_error(e, &tls_problems)),
+            })
+            .collect())
     }
 }
 

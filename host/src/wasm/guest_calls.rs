@@ -1,0 +1,124 @@
+//! The three calls a provider answers (`get`, `list`, `get-matching`),
+//! each made in an instance's store with its reply checked
+//! (`guest_reply`) and its hostcall fuel (what wasmtime may copy out of the
+//! guest for it).
+
+use std::future::Future;
+
+use wasmtime::Store;
+
+use crate::provider::Pattern;
+use crate::value::SecretText;
+use crate::wasm::bindings::{GuestError, Provider};
+use crate::wasm::guest_reply::{self, Matched, Refused, ReplyCaps};
+use crate::wasm::sandbox::GuestState;
+
+/// A guest's reply: its answer (or its own error), or a trap.
+type Outcome<T> = wasmtime::Result<Result<Result<T, GuestError>, Refused>>;
+
+/// One call into a provider instance.
+pub(crate) trait GuestCall: Send + Sync {
+    /// The checked answer.
+    type Answer: Send;
+
+    /// What wasmtime may copy out of the guest during the call: the reply
+    /// at the most the host accepts (and each host call the guest makes
+    /// meanwhile gets as much).
+    fn lift_fuel(&self, caps: ReplyCaps) -> usize;
+
+    /// Makes the call on `guest` in `store` and checks the reply: the
+    /// answer or the guest's error, a refused reply, or a trap.
+    fn make<'a>(
+        &'a self,
+        guest: &'a Provider,
+        store: &'a mut Store<GuestState>,
+        caps: ReplyCaps,
+    ) -> impl Future<Output = Outcome<Self::Answer>> + Send + 'a;
+}
+
+/// `get(name)`.
+pub(crate) struct GetValue<'a>(pub(crate) &'a str);
+
+/// `list(glob)` for `pattern` (the glob as sent).
+pub(crate) struct ListNames<'a> {
+    pub(crate) glob: String,
+    pub(crate) pattern: &'a Pattern,
+}
+
+/// `get-matching(glob)` for `pattern` (the glob as sent).
+pub(crate) struct GetMatching<'a> {
+    pub(crate) glob: String,
+    pub(crate) pattern: &'a Pattern,
+}
+
+impl GuestCall for GetValue<'_> {
+    type Answer = SecretText;
+
+    fn lift_fuel(&self, _caps: ReplyCaps) -> usize {
+        guest_reply::value_fuel()
+    }
+
+    async fn make(
+        &self,
+        guest: &Provider,
+        store: &mut Store<GuestState>,
+        _caps: ReplyCaps,
+    ) -> Outcome<SecretText> {
+        let reply = guest
+            .processpype_secrets_backend()
+            .call_get(store, self.0)
+            .await?;
+        Ok(match reply {
+            Ok(value) => guest_reply::checked_value(value).map(Ok),
+            Err(e) => Ok(Err(e)),
+        })
+    }
+}
+
+impl GuestCall for ListNames<'_> {
+    type Answer = Vec<String>;
+
+    fn lift_fuel(&self, caps: ReplyCaps) -> usize {
+        caps.lift_fuel()
+    }
+
+    async fn make(
+        &self,
+        guest: &Provider,
+        store: &mut Store<GuestState>,
+        caps: ReplyCaps,
+    ) -> Outcome<Vec<String>> {
+        let reply = guest
+            .processpype_secrets_backend()
+            .call_list(store, &self.glob)
+            .await?;
+        Ok(match reply {
+            Ok(names) => guest_reply::checked_names(names, self.pattern, caps).map(Ok),
+            Err(e) => Ok(Err(e)),
+        })
+    }
+}
+
+impl GuestCall for GetMatching<'_> {
+    type Answer = Vec<Matched>;
+
+    fn lift_fuel(&self, caps: ReplyCaps) -> usize {
+        caps.lift_fuel()
+    }
+
+    async fn make(
+        &self,
+        guest: &Provider,
+        store: &mut Store<GuestState>,
+        caps: ReplyCaps,
+    ) -> Outcome<Vec<Matched>> {
+        let reply = guest
+            .processpype_secrets_backend()
+            .call_get_matching(store, &self.glob)
+            .await?;
+        Ok(match reply {
+            Ok(matched) => guest_reply::checked_matches(matched, self.pattern, caps).map(Ok),
+            Err(e) => Ok(Err(e)),
+        })
+    }
+}
