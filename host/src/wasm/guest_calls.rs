@@ -36,6 +36,18 @@ pub(crate) trait GuestCall: Send + Sync {
     ) -> impl Future<Output = Outcome<Self::Answer>> + Send + 'a;
 }
 
+/// `reply` with `check` applied to an answer (a guest's own error passes
+/// as it is).
+fn checked<T, U>(
+    reply: Result<T, GuestError>,
+    check: impl FnOnce(T) -> Result<U, Refused>,
+) -> Result<Result<U, GuestError>, Refused> {
+    match reply {
+        Ok(answer) => check(answer).map(Ok),
+        Err(e) => Ok(Err(e)),
+    }
+}
+
 /// `get(name)`.
 pub(crate) struct GetValue<'a>(pub(crate) &'a str);
 
@@ -68,10 +80,7 @@ impl GuestCall for GetValue<'_> {
             .processpype_secrets_backend()
             .call_get(store, self.0)
             .await?;
-        Ok(match reply {
-            Ok(value) => guest_reply::checked_value(value).map(Ok),
-            Err(e) => Ok(Err(e)),
-        })
+        Ok(checked(reply, guest_reply::checked_value))
     }
 }
 
@@ -92,10 +101,9 @@ impl GuestCall for ListNames<'_> {
             .processpype_secrets_backend()
             .call_list(store, &self.glob)
             .await?;
-        Ok(match reply {
-            Ok(names) => guest_reply::checked_names(names, self.pattern, caps).map(Ok),
-            Err(e) => Ok(Err(e)),
-        })
+        Ok(checked(reply, |names| {
+            guest_reply::checked_names(names, self.pattern, caps)
+        }))
     }
 }
 
@@ -116,9 +124,8 @@ impl GuestCall for GetMatching<'_> {
             .processpype_secrets_backend()
             .call_get_matching(store, &self.glob)
             .await?;
-        Ok(match reply {
-            Ok(matched) => guest_reply::checked_matches(matched, self.pattern, caps).map(Ok),
-            Err(e) => Ok(Err(e)),
-        })
+        Ok(checked(reply, |matched| {
+            guest_reply::checked_matches(matched, self.pattern, caps)
+        }))
     }
 }
