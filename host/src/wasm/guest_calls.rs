@@ -23,8 +23,10 @@ pub(crate) trait GuestCall: Send + Sync {
 
     /// What wasmtime may copy out of the guest during the call: the reply
     /// at the most the host accepts (and each host call the guest makes
-    /// meanwhile gets as much).
-    fn lift_fuel(&self, caps: ReplyCaps) -> usize;
+    /// meanwhile gets as much). A list or bulk reply by default.
+    fn lift_fuel(&self, caps: ReplyCaps) -> usize {
+        caps.lift_fuel()
+    }
 
     /// Makes the call on `guest` in `store` and checks the reply: the
     /// answer or the guest's error, a refused reply, or a trap.
@@ -87,10 +89,6 @@ impl GuestCall for GetValue<'_> {
 impl GuestCall for ListNames<'_> {
     type Answer = Vec<String>;
 
-    fn lift_fuel(&self, caps: ReplyCaps) -> usize {
-        caps.lift_fuel()
-    }
-
     async fn make(
         &self,
         guest: &Provider,
@@ -109,10 +107,6 @@ impl GuestCall for ListNames<'_> {
 
 impl GuestCall for GetMatching<'_> {
     type Answer = Vec<Matched>;
-
-    fn lift_fuel(&self, caps: ReplyCaps) -> usize {
-        caps.lift_fuel()
-    }
 
     async fn make(
         &self,
