@@ -13,8 +13,12 @@ use tokio::runtime::Handle;
 /// Drops `value` on tokio's blocking pool when `off_thread` and a runtime
 /// is at hand; otherwise here.
 pub(crate) fn drop_off_thread<T: Send + 'static>(value: T, off_thread: bool) {
-    let runtime = off_thread.then(Handle::try_current).and_then(Result::ok);
-    drop_on(value, runtime.as_ref());
+    drop_on(value, current_runtime_if(off_thread).as_ref());
+}
+
+/// The current runtime, when `wanted` and there is one.
+fn current_runtime_if(wanted: bool) -> Option<Handle> {
+    wanted.then(Handle::try_current).and_then(Result::ok)
 }
 
 /// Drops `value` on the blocking pool of `runtime`, or here without one.
@@ -39,7 +43,7 @@ impl<T: Send + 'static> DropOffThread<T> {
     pub(crate) fn new(value: T, off_thread: bool) -> Self {
         Self {
             value: Some(value),
-            runtime: off_thread.then(Handle::try_current).and_then(Result::ok),
+            runtime: current_runtime_if(off_thread),
         }
     }
 }

@@ -31,7 +31,7 @@ use crate::wasm::guest_listings;
 use crate::wasm::guest_log::GuestLog;
 use crate::wasm::http_grants::{HttpGrants, TlsProblems};
 use crate::wasm::limits::{InstanceLimits, MemoryBudget};
-use crate::wasm::stalling_filesystems::could_stall;
+use crate::wasm::stalling_filesystems::any_could_stall;
 use crate::wasm::tls::TlsClient;
 use crate::wasm::warning_limit::WarningLimit;
 
@@ -148,23 +148,11 @@ impl GuestState {
     /// not the caller, whose timeout then ends the call.
     pub(crate) async fn build(spec: GuestSpec) -> Result<Self, String> {
         if spec.grants.dirs.is_empty() {
-            return Self::from_spec(spec);
+            return Self::new(spec);
         }
-        tokio::task::spawn_blocking(move || Self::from_spec(spec))
+        tokio::task::spawn_blocking(move || Self::new(spec))
             .await
             .map_err(|e| format!("cannot set up the sandbox: {e}"))?
-    }
-
-    fn from_spec(spec: GuestSpec) -> Result<Self, String> {
-        Self::new(
-            &spec.name,
-            &spec.grants,
-            spec.tls,
-            spec.warnings,
-            spec.limits,
-            &spec.args,
-            spec.stdio,
-        )
     }
 
     /// Whether a granted directory could stall (its filesystem calls run
@@ -178,20 +166,19 @@ impl GuestState {
         self.http_grants.tls_problems()
     }
 
-    /// The state of a fresh instance of the guest called `name` (a
-    /// backend or an app) under `grants`, connecting over HTTPS with
-    /// `tls`, counting warnings in `warnings`, within `limits`, with `args`
-    /// and `stdio`. Fails when a granted directory cannot be opened.
-    fn new(
-        name: &Arc<str>,
-        grants: &Grants,
-        tls: TlsClient,
-        warnings: Arc<WarningLimit>,
-        limits: InstanceLimits,
-        args: &[String],
-        stdio: GuestStdio,
-    ) -> Result<Self, String> {
-        let log = GuestLog::new(Arc::clone(name));
+    /// The state of a fresh instance as `spec` describes it, made here.
+    /// Fails when a granted directory cannot be opened.
+    fn new(spec: GuestSpec) -> Result<Self, String> {
+        let GuestSpec {
+            name,
+            grants,
+            tls,
+            warnings,
+            limits,
+            args,
+            stdio,
+        } = spec;
+        let log = GuestLog::new(Arc::clone(&name));
         // Each grant opened once and checked (again; it was checked when
         // the grant was made) on the directory itself, which is then what
         // the guest is given (through its /proc/self/fd link): the path
@@ -208,7 +195,7 @@ impl GuestState {
         // Filesystem calls run on the calling thread, unless a grant could
         // stall (`stalling_filesystems`); `guest_files` makes sure none can
         // block on a FIFO or device. Set before the preopens, which copy it.
-        let inline = !granted.iter().any(|(_, opened)| could_stall(opened));
+        let inline = !any_could_stall(granted.iter().map(|(_, opened)| opened));
         let mut wasi = WasiCtx::builder();
         wasi.allow_blocking_current_thread(inline);
         match stdio {
@@ -222,7 +209,7 @@ impl GuestState {
                 wasi.stdout(stdout).stderr(stderr);
             }
         }
-        wasi.args(args)
+        wasi.args(&args)
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false);
@@ -247,13 +234,7 @@ impl GuestState {
         Ok(Self {
             wasi: wasi.build(),
             http: WasiHttpCtx::new(),
-            http_grants: HttpGrants::new(
-                Arc::clone(name),
-                &grants.hosts,
-                tls,
-                warnings,
-                files.clone(),
-            ),
+            http_grants: HttpGrants::new(name, &grants.hosts, tls, warnings, files.clone()),
             table: capped_table(limits.handles),
             files,
             memory,

@@ -21,7 +21,11 @@ use tokio::runtime::{Builder, Handle, Runtime};
 pub(crate) const MAX_WAITING_THREADS: usize = 32;
 
 /// A backend's own runtime, entered while its calls run.
-pub(crate) struct StallPool(Option<Runtime>);
+pub(crate) struct StallPool {
+    /// Taken only by `drop`, which shuts it down without waiting.
+    runtime: Option<Runtime>,
+    handle: Handle,
+}
 
 impl StallPool {
     /// A pool for the backend `backend`.
@@ -32,19 +36,22 @@ impl StallPool {
             .thread_name(format!("pp-secrets-fs-{}", backend.escape_debug()))
             .enable_all()
             .build()?;
-        Ok(Self(Some(runtime)))
+        Ok(Self {
+            handle: runtime.handle().clone(),
+            runtime: Some(runtime),
+        })
     }
 
     /// This pool's runtime entered, until the guard is dropped.
-    pub(crate) fn enter(&self) -> Option<tokio::runtime::EnterGuard<'_>> {
-        self.0.as_ref().map(Runtime::enter)
+    pub(crate) fn enter(&self) -> tokio::runtime::EnterGuard<'_> {
+        self.handle.enter()
     }
 
     /// `future`, polled with this pool's runtime entered (so that what it
     /// hands to the blocking pool goes to this one).
     pub(crate) fn run<F: Future>(&self, future: F) -> Entered<F> {
         Entered {
-            handle: self.0.as_ref().map(|runtime| runtime.handle().clone()),
+            handle: self.handle.clone(),
             future: Box::pin(future),
         }
     }
@@ -61,7 +68,7 @@ pub(crate) async fn run_in<F: Future>(pool: Option<&StallPool>, future: F) -> F:
 impl Drop for StallPool {
     fn drop(&mut self) {
         // Threads a filesystem still holds are left to it.
-        if let Some(runtime) = self.0.take() {
+        if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_background();
         }
     }
@@ -69,7 +76,7 @@ impl Drop for StallPool {
 
 /// A future polled inside a [`StallPool`]'s runtime.
 pub(crate) struct Entered<F> {
-    handle: Option<Handle>,
+    handle: Handle,
     future: Pin<Box<F>>,
 }
 
@@ -77,7 +84,7 @@ impl<F: Future> Future for Entered<F> {
     type Output = F::Output;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let _entered = self.handle.as_ref().map(Handle::enter);
+        let _entered = self.handle.enter();
         self.future.as_mut().poll(cx)
     }
 }

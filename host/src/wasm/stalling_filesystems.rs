@@ -11,8 +11,9 @@
 //! timeout ends the call even if the filesystem never answers (the pool's
 //! thread waits for the filesystem, not the caller).
 //!
-//! The mounts are read from `/proc/self/mountinfo` when the instance is
-//! created; a directory that cannot be placed (no mount table, a path
+//! The mounts are read from `/proc/self/mountinfo` when the backend is
+//! loaded (for its thread pool, `stall_pool`) and when an instance is
+//! created (for its filesystem calls); a directory that cannot be placed (no mount table, a path
 //! outside this process's root) counts as one that could stall.
 
 use std::os::fd::AsRawFd;
@@ -66,27 +67,38 @@ const LOCAL: &[&str] = &[
     "selinuxfs",
 ];
 
-/// Whether a filesystem call under the directory `granted` (an open
-/// directory) could wait on something other than the local kernel.
-pub(crate) fn could_stall(granted: &std::fs::File) -> bool {
-    let fd = granted.as_raw_fd();
-    let (Ok(path), Ok(mounts), Some(mount)) = (
-        std::fs::read_link(format!("/proc/self/fd/{fd}")),
-        std::fs::read_to_string("/proc/self/mountinfo"),
-        mount_id(fd),
-    ) else {
+/// Whether a filesystem call under any of the directories `granted`
+/// (open directories) could wait on something other than the local
+/// kernel. The mount table is read once for all of them.
+pub(crate) fn any_could_stall<'a>(granted: impl IntoIterator<Item = &'a std::fs::File>) -> bool {
+    let mut granted = granted.into_iter().peekable();
+    if granted.peek().is_none() {
+        return false;
+    }
+    let Ok(mounts) = std::fs::read_to_string("/proc/self/mountinfo") else {
         return true;
     };
-    could_stall_at(&path, mount, &mounts)
+    granted.any(|dir| {
+        let fd = dir.as_raw_fd();
+        match (
+            std::fs::read_link(format!("/proc/self/fd/{fd}")),
+            mount_id(fd),
+        ) {
+            (Ok(path), Some(mount)) => could_stall_at(&path, mount, &mounts),
+            _ => true,
+        }
+    })
 }
 
 /// Whether any directory `grants` names could stall (one that cannot be
 /// opened counts as one that could).
 pub(crate) fn grants_could_stall(grants: &Grants) -> bool {
-    grants
+    let opened: Result<Vec<_>, _> = grants
         .dirs
         .iter()
-        .any(|dir| open_granted_dir(dir).map_or(true, |opened| could_stall(&opened)))
+        .map(|dir| open_granted_dir(dir))
+        .collect();
+    opened.map_or(true, |opened| any_could_stall(&opened))
 }
 
 /// The id of the mount the open file `fd` is on, as `/proc/self/fdinfo`

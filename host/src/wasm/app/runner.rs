@@ -225,7 +225,7 @@ impl WasmApp {
         let off_thread = guest.files_could_stall();
         let mut store = {
             // Dropped on the app's own pool, when it has one.
-            let _entered = pool.as_ref().and_then(StallPool::enter);
+            let _entered = pool.as_ref().map(StallPool::enter);
             DropOffThread::new(
                 Store::new(&self.engine, AppState { guest, secrets }),
                 off_thread,
