@@ -37,6 +37,7 @@ use wasmtime_wasi::p2::bindings::filesystem::types::{
 use wasmtime_wasi::{OpenMode, WasiView};
 
 use crate::config::kernel_filesystem;
+use crate::wasm::guest_http_memory::HttpHoldings;
 use crate::wasm::guest_listings::Listings;
 use crate::wasm::limits::{HostCharge, HostMemory};
 
@@ -55,6 +56,7 @@ struct Open {
     inline: bool,
     memory: HostMemory,
     listings: Listings,
+    http: HttpHoldings,
     files: Mutex<Vec<Tracked>>,
     connections: AtomicUsize,
 }
@@ -116,6 +118,7 @@ impl OpenFiles {
             inline,
             memory,
             listings: Listings::default(),
+            http: HttpHoldings::default(),
             files: Mutex::new(Vec::new()),
             connections: AtomicUsize::new(0),
         }))
@@ -184,6 +187,11 @@ impl OpenFiles {
     /// The directory listings the guest holds.
     pub(crate) fn listings(&self) -> &Listings {
         &self.0.listings
+    }
+
+    /// The HTTP objects the guest holds.
+    pub(crate) fn http(&self) -> &HttpHoldings {
+        &self.0.http
     }
 }
 

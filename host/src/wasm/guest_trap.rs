@@ -7,6 +7,7 @@ use wasmtime::Trap;
 use wasmtime::component::ResourceTableError;
 
 use crate::wasm::guest_text::escaped;
+use crate::wasm::limits::HostMemoryRefused;
 
 /// Why a guest stopped.
 pub(crate) enum Stop {
@@ -28,6 +29,7 @@ pub(crate) fn stop_cause(error: &wasmtime::Error, refused_memory: bool, who: &st
     match error.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => Stop::TimedOut,
         None if is_fuel_exhausted(error) => Stop::TooMuchData,
+        None if error.downcast_ref::<HostMemoryRefused>().is_some() => Stop::OutOfMemory,
         _ if refused_memory => Stop::OutOfMemory,
         Some(Trap::StackOverflow) => Stop::Failed(format!("{who} overflowed its stack")),
         // A Rust guest's stack lives in its linear memory: running off its

@@ -33,10 +33,14 @@ use crate::wasm::warning_limit::WarningLimit;
 /// The largest response body a guest may receive, in bytes.
 pub(crate) const MAX_RESPONSE_BYTES: usize = 16 << 20;
 
-/// The most one write to a request body's stream may hand the host; with
-/// the one chunk wasmtime buffers besides, what an unsent body holds in
-/// host memory (wasmtime's default is 1 MiB a write).
-const OUTGOING_BODY_CHUNK_BYTES: usize = 64 << 10;
+/// The most one write to a request body's stream may hand the host
+/// (wasmtime's default is 1 MiB a write).
+pub(crate) const OUTGOING_BODY_CHUNK_BYTES: usize = 64 << 10;
+
+/// The chunks of a request body wasmtime buffers besides the one being
+/// sent: with [`OUTGOING_BODY_CHUNK_BYTES`], what an unsent body holds in
+/// host memory.
+pub(crate) const OUTGOING_BODY_BUFFER_CHUNKS: usize = 1;
 
 /// The hosts one guest may reach, how it trusts them, and its name for the
 /// log.
@@ -173,6 +177,10 @@ impl WasiHttpHooks for HttpGrants {
 
     fn p2_outgoing_body_chunk_size(&mut self) -> usize {
         OUTGOING_BODY_CHUNK_BYTES
+    }
+
+    fn p2_outgoing_body_buffer_chunks(&mut self) -> usize {
+        OUTGOING_BODY_BUFFER_CHUNKS
     }
 
     fn p2_error_from_hyper(&mut self, error: &hyper::Error) -> ErrorCode {

@@ -28,6 +28,11 @@ const MAX_TABLE_ELEMENTS: usize = 1 << 20;
 /// tables.
 const TABLE_ELEMENT_BYTES: usize = std::mem::size_of::<usize>();
 
+/// What the budget reserves for each entry of an instance's resource
+/// table (`limits.handles`): wasmtime's entry and the small host object
+/// behind it (a pollable, a timer, a stream's state), with room to spare.
+pub(crate) const HANDLE_BYTES: usize = 256;
+
 /// What one instance may use, of the limits that apply per instance.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct InstanceLimits {
@@ -93,6 +98,13 @@ impl HostMemory {
         })
     }
 }
+
+/// Host memory the guest asked for did not fit its budget, and the host
+/// call cannot fail in a way the guest handles: the call ends as out of
+/// memory.
+#[derive(Debug, thiserror::Error)]
+#[error("host memory held for the guest would exceed limits.memory_mb")]
+pub(crate) struct HostMemoryRefused;
 
 impl Drop for HostCharge {
     fn drop(&mut self) {

@@ -21,6 +21,7 @@ mod compile_cache;
 mod engine;
 mod guest_calls;
 mod guest_files;
+mod guest_http_memory;
 mod guest_listings;
 mod guest_log;
 mod guest_reply;

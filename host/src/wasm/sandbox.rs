@@ -27,10 +27,11 @@ use std::os::fd::AsRawFd;
 
 use crate::config::{Grants, open_granted_dir};
 use crate::wasm::guest_files::{self, GuestFiles, OpenFiles};
+use crate::wasm::guest_http_memory;
 use crate::wasm::guest_listings;
 use crate::wasm::guest_log::GuestLog;
 use crate::wasm::http_grants::{HttpGrants, TlsProblems};
-use crate::wasm::limits::{InstanceLimits, MemoryBudget};
+use crate::wasm::limits::{HANDLE_BYTES, HostCharge, InstanceLimits, MemoryBudget};
 use crate::wasm::stalling_filesystems::any_could_stall;
 use crate::wasm::tls::TlsClient;
 use crate::wasm::warning_limit::WarningLimit;
@@ -42,6 +43,8 @@ pub(crate) struct GuestState {
     http_grants: HttpGrants,
     table: ResourceTable,
     files: OpenFiles,
+    /// The resource table's share of the memory budget, reserved whole.
+    _handles: HostCharge,
     /// The instance's memory limit.
     pub(crate) memory: MemoryBudget,
     /// The instance's stdout and stderr, when they go to the log.
@@ -94,7 +97,9 @@ pub(crate) fn add_wasi<T: GuestFiles + WasiHttpView + 'static>(
     guest_listings::replace_read_directory(linker)
         .map_err(|e| format!("cannot link the host's read-directory: {e}"))?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(linker)
-        .map_err(|e| format!("cannot link wasi:http: {e}"))
+        .map_err(|e| format!("cannot link wasi:http: {e}"))?;
+    guest_http_memory::charge_http_objects(linker)
+        .map_err(|e| format!("cannot link the host's HTTP objects: {e}"))
 }
 
 impl WasiHttpView for GuestState {
@@ -230,6 +235,17 @@ impl GuestState {
                 .map_err(|e| format!("cannot open granted directory {}: {e}", dir.display()))?;
         }
         let memory = MemoryBudget::new(limits.memory_mb);
+        let handles = memory
+            .host()
+            .charge(limits.handles.saturating_mul(HANDLE_BYTES))
+            .ok_or_else(|| {
+                format!(
+                    "limits.handles ({}) takes {} KiB of limits.memory_mb ({} MiB): raise memory_mb or lower handles",
+                    limits.handles,
+                    limits.handles.saturating_mul(HANDLE_BYTES) >> 10,
+                    limits.memory_mb
+                )
+            })?;
         let files = OpenFiles::new(limits.open_files, inline, memory.host());
         Ok(Self {
             wasi: wasi.build(),
@@ -237,6 +253,7 @@ impl GuestState {
             http_grants: HttpGrants::new(name, &grants.hosts, tls, warnings, files.clone()),
             table: capped_table(limits.handles),
             files,
+            _handles: handles,
             memory,
             log,
         })

@@ -378,11 +378,7 @@ fn directory_listings_count_in_memory_mb_while_they_are_held() {
             .to_owned()
     };
     let held = listed(&asked);
-    let count: usize = held
-        .strip_prefix("listed ")
-        .and_then(|rest| rest.split(',').next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("unexpected answer {held:?}"));
+    let count = counted(&held, "listed ");
     assert!(
         (1..100).contains(&count) && held.contains("insufficient-memory"),
         "the budget stops the listings, not the handle cap: {held}"
@@ -429,10 +425,14 @@ fn a_flood_of_names_is_refused_before_it_is_copied() {
 /// held to `limits`, says after sending `requests` requests to it and
 /// keeping them (`refused R`: how many the host refused), with how many
 /// connections the server saw.
-fn holding_http(requests: usize, limits: &str) -> Option<(usize, usize)> {
+/// A manager with the hostile provider alone, granted `server` and held
+/// to `limits`.
+fn hostile_granted(
+    server: &super::http_server::TestServer,
+    limits: &str,
+) -> Option<pp_secrets::SecretsManager> {
     let hostile = guest("hostile")?;
-    let server = super::http_server::TestServer::start(super::http_server::Reply::Hang);
-    let secrets = manager(&format!(
+    Some(manager(&format!(
         "  backends:\n{}",
         wasm_backend(
             "hostile",
@@ -442,14 +442,25 @@ fn holding_http(requests: usize, limits: &str) -> Option<(usize, usize)> {
                 server.authority()
             )
         )
-    ));
+    )))
+}
+
+/// The count in a guest's `answer` that starts with `prefix`: the number
+/// after it, up to a comma or the end.
+fn counted(answer: &str, prefix: &str) -> usize {
+    answer
+        .strip_prefix(prefix)
+        .and_then(|rest| rest.split(',').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("unexpected answer {answer:?}"))
+}
+
+fn holding_http(requests: usize, limits: &str) -> Option<(usize, usize)> {
+    let server = super::http_server::TestServer::start(super::http_server::Reply::Hang);
+    let secrets = hostile_granted(&server, limits)?;
     let asked = format!("hostile:hold-http:{requests}:{}", server.authority());
     let answer = block_on(secrets.get_raw(&asked)).expect("the guest handles the refusals");
-    let refused = answer
-        .expose()
-        .strip_prefix("refused ")
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("unexpected answer {:?}", answer.expose()));
+    let refused = counted(answer.expose(), "refused ");
     std::thread::sleep(Duration::from_millis(200));
     Some((refused, server.connections()))
 }
@@ -473,4 +484,115 @@ fn http_connections_count_in_memory_mb() {
     };
     assert!((1..12).contains(&refused), "refused {refused}");
     assert_eq!(seen, 12 - refused);
+}
+
+/// A manager with the hostile provider alone, held to `limits`.
+fn hostile_alone(limits: &str) -> Option<pp_secrets::SecretsManager> {
+    let hostile = guest("hostile")?;
+    Some(manager(&format!(
+        "  backends:\n{}",
+        wasm_backend("hostile", &hostile, &format!("      limits: {limits}\n"))
+    )))
+}
+
+#[test]
+fn header_fields_count_in_memory_mb_while_they_are_held() {
+    // 512 KiB charged for each set of fields: 100 do not fit 16 MiB, far
+    // below the handle cap; 20 fit, twice only if the first 20 are given
+    // back.
+    let Some(secrets) = hostile_alone("{ memory_mb: 16, handles: 1000, instances: 1 }") else {
+        return;
+    };
+    let error = block_on(secrets.get_raw("hostile:fields:100")).expect_err("over the budget");
+    assert_eq!(error.kind(), ErrorKind::Backend, "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("ran out of memory (limits.memory_mb = 16)"),
+        "{error}"
+    );
+    let answer = |name: &str| -> String {
+        block_on(secrets.get_raw(name))
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+            .expose()
+            .to_owned()
+    };
+    assert_eq!(
+        answer("hostile:calls"),
+        "1",
+        "a fresh instance after the refusal"
+    );
+    assert_eq!(answer("hostile:fields:20"), "kept 20");
+    assert_eq!(answer("hostile:drop-fields"), "dropped 20");
+    assert_eq!(
+        answer("hostile:fields:20"),
+        "kept 20",
+        "dropped fields give their memory back"
+    );
+}
+
+#[test]
+fn request_bodies_count_in_memory_mb_while_they_are_held() {
+    // 512 KiB charged for each request (its headers): 16 fit 16 MiB; with
+    // a body each (its buffers and room for trailers, 704 KiB more) they
+    // do not, far below the handle cap, and the guest is told so by
+    // `body`.
+    let Some(secrets) = hostile_alone("{ memory_mb: 16, handles: 1000, instances: 1 }") else {
+        return;
+    };
+    let answer = block_on(secrets.get_raw("hostile:bodies:16")).expect("the guest handles it");
+    let made = counted(answer.expose(), "bodies ");
+    assert!(
+        (1..16).contains(&made) && answer.expose().ends_with(", then refused"),
+        "bodies {made}"
+    );
+}
+
+#[test]
+fn response_heads_count_in_memory_mb_while_they_are_held() {
+    // Each response is read to its end, so its connection closes and
+    // gives back its charge (and its open_files slot: more than 8
+    // responses are kept); the head (512 KiB charged) stays with the
+    // response the guest keeps: 40 do not fit 16 MiB, far below the
+    // handle cap. The refusal is the response's, or the next connection's
+    // when its buffers no longer fit.
+    let server = super::http_server::TestServer::start(super::http_server::Reply::Text("ok"));
+    let limits = "{ memory_mb: 16, open_files: 8, handles: 1000, instances: 1 }";
+    let Some(secrets) = hostile_granted(&server, limits) else {
+        return;
+    };
+    let asked = format!("hostile:responses:40:{}", server.authority());
+    let answer = block_on(secrets.get_raw(&asked)).expect("the guest handles the refusal");
+    let answer = answer.expose();
+    let got = counted(answer, "responses ");
+    assert!(
+        (9..40).contains(&got)
+            && (answer.contains("does not fit limits.memory_mb")
+                || answer.contains("ConnectionLimitReached")),
+        "{answer}"
+    );
+}
+
+#[test]
+fn the_handle_table_is_reserved_in_memory_mb() {
+    // 65536 handles reserve 16 MiB (256 bytes each): more than 8 MiB.
+    let Some(secrets) = hostile_alone("{ memory_mb: 8, handles: 65536, instances: 1 }") else {
+        return;
+    };
+    let error = block_on(secrets.get_raw("hostile:ok")).expect_err("no room for the table");
+    assert!(
+        error
+            .to_string()
+            .contains("limits.handles (65536) takes 16384 KiB of limits.memory_mb (8 MiB)"),
+        "{error}"
+    );
+    let Some(secrets) = hostile_alone("{ memory_mb: 24, handles: 65536, instances: 1 }") else {
+        return;
+    };
+    assert_eq!(
+        block_on(secrets.get_raw("hostile:ok"))
+            .expect("room")
+            .expose(),
+        "value-of-ok"
+    );
 }

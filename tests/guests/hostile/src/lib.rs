@@ -25,6 +25,10 @@
 //! | `listings:N:DIR` | lists the granted directory DIR (its own grant) N times and keeps the listings across calls; returns `listed K` (all N) or `listed K, then: ERROR` |
 //! | `drop-listings` | drops the kept listings; returns `dropped K` |
 //! | `pollables:N` | makes N clock pollables and keeps them across calls; returns `kept N` |
+//! | `fields:N` | makes N sets of HTTP header fields (one small header each) and keeps them across calls; returns `kept N` |
+//! | `drop-fields` | drops the kept fields; returns `dropped K` |
+//! | `bodies:N` | makes N HTTP requests, then a body for each, and keeps those with a body across calls; returns `bodies N` or `bodies K, then refused` |
+//! | `responses:N:HOST:PORT` | GETs http://HOST:PORT/ N times, one after another, reads each body to its end and keeps each response (its head) across calls; returns `responses N` or `responses K, then: ERROR` |
 //! | `hold-http:N:HOST:PORT` | sends N GETs to http://HOST:PORT/ without waiting for them, keeps them across calls, and after 300 ms returns `refused R` (how many the host refused as over its connection limit) |
 //!
 //! `list(pattern)` returns `ok` and `calls` when they match, except that the
@@ -48,6 +52,17 @@ pub struct Hostile {
     #[cfg(target_arch = "wasm32")]
     kept_requests: RefCell<Vec<wasip2::http::types::FutureIncomingResponse>>,
     #[cfg(target_arch = "wasm32")]
+    kept_fields: RefCell<Vec<wasip2::http::types::Fields>>,
+    #[cfg(target_arch = "wasm32")]
+    kept_bodies: RefCell<
+        Vec<(
+            wasip2::http::types::OutgoingRequest,
+            wasip2::http::types::OutgoingBody,
+        )>,
+    >,
+    #[cfg(target_arch = "wasm32")]
+    kept_responses: RefCell<Vec<wasip2::http::types::IncomingResponse>>,
+    #[cfg(target_arch = "wasm32")]
     kept_listings: RefCell<Vec<wasip2::filesystem::types::DirectoryEntryStream>>,
 }
 
@@ -63,6 +78,12 @@ impl Provider for Hostile {
             kept_pollables: RefCell::new(Vec::new()),
             #[cfg(target_arch = "wasm32")]
             kept_requests: RefCell::new(Vec::new()),
+            #[cfg(target_arch = "wasm32")]
+            kept_fields: RefCell::new(Vec::new()),
+            #[cfg(target_arch = "wasm32")]
+            kept_bodies: RefCell::new(Vec::new()),
+            #[cfg(target_arch = "wasm32")]
+            kept_responses: RefCell::new(Vec::new()),
             #[cfg(target_arch = "wasm32")]
             kept_listings: RefCell::new(Vec::new()),
         })
@@ -166,6 +187,71 @@ impl Provider for Hostile {
                     ));
                 }
                 Ok(format!("kept {}", kept.len()))
+            }
+            #[cfg(target_arch = "wasm32")]
+            "fields" => {
+                let count: usize = argument.parse().unwrap_or(0);
+                let mut kept = self.kept_fields.borrow_mut();
+                for _ in 0..count {
+                    let fields = wasip2::http::types::Fields::new();
+                    let _ = fields.append("x-kept", b"1");
+                    kept.push(fields);
+                }
+                Ok(format!("kept {}", kept.len()))
+            }
+            #[cfg(target_arch = "wasm32")]
+            "drop-fields" => {
+                let mut kept = self.kept_fields.borrow_mut();
+                let dropped = kept.len();
+                kept.clear();
+                Ok(format!("dropped {dropped}"))
+            }
+            #[cfg(target_arch = "wasm32")]
+            "bodies" => {
+                use wasip2::http::types::{Fields, OutgoingRequest};
+                let count: usize = argument.parse().unwrap_or(0);
+                let requests: Vec<OutgoingRequest> = (0..count)
+                    .map(|_| OutgoingRequest::new(Fields::new()))
+                    .collect();
+                let mut kept = self.kept_bodies.borrow_mut();
+                for (made, request) in requests.into_iter().enumerate() {
+                    match request.body() {
+                        Ok(body) => kept.push((request, body)),
+                        Err(()) => return Ok(format!("bodies {made}, then refused")),
+                    }
+                }
+                Ok(format!("bodies {count}"))
+            }
+            #[cfg(target_arch = "wasm32")]
+            "responses" => {
+                use wasip2::http::outgoing_handler::handle;
+                use wasip2::http::types::{Fields, OutgoingRequest, Scheme};
+                let (count, authority) = argument.split_once(':').unwrap_or(("0", argument));
+                let count: usize = count.parse().unwrap_or(0);
+                let mut kept = self.kept_responses.borrow_mut();
+                for got in 0..count {
+                    let request = OutgoingRequest::new(Fields::new());
+                    let _ = request.set_scheme(Some(&Scheme::Http));
+                    let _ = request.set_authority(Some(authority));
+                    let _ = request.set_path_with_query(Some("/"));
+                    let pending = match handle(request, None) {
+                        Ok(pending) => pending,
+                        Err(e) => return Ok(format!("responses {got}, then: {e:?}")),
+                    };
+                    pending.subscribe().block();
+                    let response = match pending.get() {
+                        Some(Ok(Ok(response))) => response,
+                        other => return Ok(format!("responses {got}, then: {other:?}")),
+                    };
+                    if let Ok(body) = response.consume() {
+                        if let Ok(stream) = body.stream() {
+                            while stream.blocking_read(65536).is_ok() {}
+                        }
+                        drop(wasip2::http::types::IncomingBody::finish(body));
+                    }
+                    kept.push(response);
+                }
+                Ok(format!("responses {count}"))
             }
             #[cfg(target_arch = "wasm32")]
             "hold-http" => {
