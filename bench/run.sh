@@ -16,7 +16,7 @@ fi
 bench/.venv/bin/python -c 'import processpype, boto3, moto' 2>/dev/null \
   || bench/.venv/bin/pip install --quiet 'processpype[aws]==2.1.3' 'moto[server]==5.2.5'
 
-cargo build --release --quiet -p pp-secrets --bin pp-secrets
+cargo build --release --quiet -p pp-secrets-cli
 rustup target add wasm32-wasip2 > /dev/null
 cargo build --release --quiet --target wasm32-wasip2 -p pp-secrets-dir-provider -p pp-secrets-hostile-guest \
   -p pp-secrets-app-probe -p pp-secrets-etcd-provider

@@ -81,10 +81,11 @@ echo "== rustdoc (broken links and missing docs are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
 
 echo "== each backend feature on its own, and neither"
-cargo clippy -p pp-secrets --no-default-features --features wasm --all-targets --locked -- -D warnings
-cargo clippy -p pp-secrets --no-default-features --features aws --all-targets --locked -- -D warnings
-cargo clippy -p pp-secrets --no-default-features --all-targets --locked -- -D warnings
-cargo test -p pp-secrets --no-default-features --locked
+# The library and the command line (whose features forward to it).
+cargo clippy -p pp-secrets -p pp-secrets-cli --no-default-features --features wasm --all-targets --locked -- -D warnings
+cargo clippy -p pp-secrets -p pp-secrets-cli --no-default-features --features aws --all-targets --locked -- -D warnings
+cargo clippy -p pp-secrets -p pp-secrets-cli --no-default-features --all-targets --locked -- -D warnings
+cargo test -p pp-secrets -p pp-secrets-cli --no-default-features --locked
 
 echo "== done"
 du -sh target | awk '{print "target/ takes " $1}'

@@ -26,18 +26,6 @@ pub enum ErrorKind {
     AccessDenied,
 }
 
-impl ErrorKind {
-    /// The `pp-secrets` exit code for this kind of failure.
-    pub fn exit_code(self) -> i32 {
-        match self {
-            ErrorKind::NotFound => 1,
-            ErrorKind::Config | ErrorKind::Usage => 2,
-            ErrorKind::Backend => 3,
-            ErrorKind::AccessDenied => 4,
-        }
-    }
-}
-
 /// Where in a configuration file a problem was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigLocation {
@@ -224,15 +212,6 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn exit_codes_follow_the_cli_contract() {
-        assert_eq!(ErrorKind::NotFound.exit_code(), 1);
-        assert_eq!(ErrorKind::Usage.exit_code(), 2);
-        assert_eq!(ErrorKind::Config.exit_code(), 2);
-        assert_eq!(ErrorKind::Backend.exit_code(), 3);
-        assert_eq!(ErrorKind::AccessDenied.exit_code(), 4);
-    }
 
     #[test]
     fn unknown_backend_is_a_not_found() {

@@ -50,5 +50,5 @@ pub use error::{Error, ErrorKind, Result};
 pub use key::{BackendPrefix, SecretKey};
 pub use manager::{DeclarationReport, LoadReport, ManagerBuilder, SecretsManager};
 pub use provider::{MatchedSecret, Pattern, ProviderError, SecretsProvider};
-pub use tokens::resolve_tokens;
+pub use tokens::{render_file, resolve_tokens};
 pub use value::{SecretObject, SecretText, SecretValue};

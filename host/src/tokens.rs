@@ -7,9 +7,11 @@
 //! error naming the token and its YAML path, never a value.
 
 use std::collections::HashMap;
+use std::path::Path;
 
 use serde_yaml::Value;
 
+use crate::config::read_yaml_file;
 use crate::config::tree::visit_strings_mut;
 use crate::error::{Error, Result};
 use crate::manager::SecretsManager;
@@ -52,6 +54,16 @@ pub(crate) fn token_spans(text: &str) -> Vec<(usize, usize, &str)> {
         .into_iter()
         .map(|token| (token.start, token.end, token.key))
         .collect()
+}
+
+/// Reads the YAML file at `path` as the config is read (`${VAR}`
+/// expanded in every string) and replaces every token in it with its
+/// secret: a service's own config file, rendered as its section of the
+/// main config would be.
+pub async fn render_file(path: impl AsRef<Path>, secrets: &SecretsManager) -> Result<Value> {
+    let mut tree = read_yaml_file(path.as_ref())?;
+    resolve_tokens(&mut tree, secrets).await?;
+    Ok(tree)
 }
 
 /// Replaces every token in `tree` with its secret, as the module docs say.

@@ -8,10 +8,10 @@ use std::borrow::Cow;
 
 /// A `${VAR}` without a default whose variable is not set.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnsetVariable(pub String);
+pub(crate) struct UnsetVariable(pub String);
 
 /// Replaces every `${VAR}` / `${VAR:-default}` in `text` using `lookup`.
-pub fn expand_vars<'t>(
+pub(crate) fn expand_vars<'t>(
     text: &'t str,
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Cow<'t, str>, UnsetVariable> {
@@ -43,7 +43,7 @@ pub fn expand_vars<'t>(
 }
 
 /// Expands from the real process environment.
-pub fn expand_from_env(text: &str) -> Result<Cow<'_, str>, UnsetVariable> {
+pub(crate) fn expand_from_env(text: &str) -> Result<Cow<'_, str>, UnsetVariable> {
     expand_vars(text, &|name| std::env::var(name).ok())
 }
 

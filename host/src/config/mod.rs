@@ -22,7 +22,9 @@ use serde_yaml::Value;
 
 #[cfg(feature = "wasm")]
 pub(crate) use dir_grant::{checked_dir_grant, kernel_filesystem, open_granted_dir};
-pub use expand::{UnsetVariable, expand_from_env, expand_vars};
+#[cfg(feature = "fuzzing")]
+pub(crate) use expand::expand_vars;
+pub(crate) use expand::{UnsetVariable, expand_from_env};
 #[cfg(feature = "aws")]
 pub use model::AwsSettings;
 pub use model::{BackendConfig, BackendKind, CompileCacheSetting, SecretsConfig};
@@ -85,8 +87,8 @@ impl ConfigDocument {
 }
 
 /// Reads a YAML file and applies `${VAR}` expansion to every string in it,
-/// exactly as for the config. Used for the config and for `render FILE`.
-pub fn read_yaml_file(path: &Path) -> Result<Value> {
+/// exactly as for the config.
+pub(crate) fn read_yaml_file(path: &Path) -> Result<Value> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::ReadFile {
         path: path.to_path_buf(),
         reason: e.to_string(),
@@ -95,7 +97,7 @@ pub fn read_yaml_file(path: &Path) -> Result<Value> {
 }
 
 /// Parses YAML text and applies `${VAR}` expansion to every string.
-pub fn parse_yaml_expanded(text: &str, file: Option<&Path>) -> Result<Value> {
+pub(crate) fn parse_yaml_expanded(text: &str, file: Option<&Path>) -> Result<Value> {
     let mut tree: Value = serde_yaml::from_str(text)
         .map_err(|e| Error::config(file, "", format!("invalid YAML: {e}")))?;
     tree::visit_strings_mut(&mut tree, &mut |path, node| {

@@ -54,7 +54,7 @@ pub(crate) fn matching_secrets<V>(
 /// The provider for `backend`, a backend of `section`. Native providers
 /// cannot fail here; a Wasm provider fails when its component cannot be
 /// read, compiled or linked.
-pub fn provider_for(
+pub(crate) fn provider_for(
     backend: &BackendConfig,
     section: &SecretsConfig,
 ) -> Result<Arc<dyn SecretsProvider>> {

@@ -42,7 +42,7 @@ const HASH_LEN: usize = 32;
 const KEY_FILE: &str = "key";
 /// The variable that moves (a directory) or disables (`off`) the default
 /// cache.
-pub const CACHE_ENV: &str = "PP_SECRETS_WASM_CACHE";
+pub(crate) const CACHE_ENV: &str = "PP_SECRETS_WASM_CACHE";
 
 /// Where compiled components are cached, if anywhere.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -77,5 +77,5 @@ pub(crate) mod fuzzing {
 }
 
 pub use app::{AllowList, AppOutcome, AppPolicy, AppStdio, WasmApp};
-pub use compile_cache::{CACHE_ENV, CompileCache};
+pub use compile_cache::CompileCache;
 pub use provider_host::WasmProvider;

@@ -1,11 +1,12 @@
 //! `pp-secrets`: the operator's command line for the secrets subsystem.
 //!
-//! Results go to stdout, diagnostics to stderr. Exit codes: 0 success,
-//! 1 not found, 2 usage or configuration error (or subsystem disabled),
-//! 3 backend error, 4 access denied; `run` exits with the child's code.
+//! Results go to stdout, diagnostics to stderr; the exit codes are in
+//! `exit_codes`. Each command is a type in `commands/`; `args` is the
+//! command line that selects one.
 
 mod args;
 mod commands;
+mod exit_codes;
 mod failure;
 mod output;
 
@@ -26,7 +27,7 @@ fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("pp-secrets: cannot start the async runtime: {e}");
-            return ExitCode::from(3);
+            return ExitCode::from(exit_codes::BACKEND);
         }
     };
     let code = match runtime.block_on(commands::run(cli)) {
@@ -40,7 +41,7 @@ fn main() -> ExitCode {
     // that stopped answering may still hold one of its threads after the
     // call timed out, and must not hold the process too.
     runtime.shutdown_background();
-    ExitCode::from(u8::try_from(code).unwrap_or(1))
+    ExitCode::from(code)
 }
 
 /// Logs go to stderr; `RUST_LOG` wins over `-v`.

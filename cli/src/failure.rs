@@ -4,26 +4,28 @@ use std::fmt;
 
 use pp_secrets::Error;
 
+use crate::exit_codes;
+
 /// Why a command failed.
 #[derive(Debug)]
 pub enum Failure {
     /// A library error; its kind gives the exit code.
     Secrets(Error),
-    /// Bad arguments (exit 2).
+    /// Bad arguments.
     Usage(String),
-    /// `secrets.enabled` is false (exit 2).
+    /// `secrets.enabled` is false (a usage error).
     Disabled(String),
-    /// A child process could not be started (exit 127, as a shell does).
+    /// A child process could not be started.
     Spawn(String),
 }
 
 impl Failure {
     /// The process exit code.
-    pub fn exit_code(&self) -> i32 {
+    pub fn exit_code(&self) -> u8 {
         match self {
-            Failure::Secrets(e) => e.kind().exit_code(),
-            Failure::Usage(_) | Failure::Disabled(_) => 2,
-            Failure::Spawn(_) => 127,
+            Failure::Secrets(e) => exit_codes::for_kind(e.kind()),
+            Failure::Usage(_) | Failure::Disabled(_) => exit_codes::USAGE,
+            Failure::Spawn(_) => exit_codes::CANNOT_RUN,
         }
     }
 }

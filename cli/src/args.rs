@@ -1,18 +1,22 @@
-//! Command-line arguments (clap). Only parsing lives here; the commands are
-//! in `commands/`.
+//! The command line (clap): the global options and the list of commands.
+//! Each command's own arguments are its type, in `commands/`.
 
 use std::path::PathBuf;
 
-use clap::{ArgAction, Args, Parser, Subcommand};
+use clap::{ArgAction, Parser, Subcommand};
+
+use crate::commands::{Check, Get, List, Load, Render, Run, RunWasm};
+use crate::exit_codes;
 
 /// Read, list, preload and inject secrets from the backends of a YAML config.
 #[derive(Debug, Parser)]
 #[command(
     name = "pp-secrets",
     version,
-    after_help = "Exit codes: 0 success, 1 not found, 2 usage or configuration error (or \
-                  subsystem disabled), 3 backend error, 4 access denied; run and run-wasm pass \
-                  on the child's code.\n\nExample:\n  pp-secrets -c config.yaml get local:db_password"
+    after_help = format!(
+        "{}\n\nExample:\n  pp-secrets -c config.yaml get local:db_password",
+        exit_codes::help()
+    )
 )]
 pub struct Cli {
     /// The config file [default: $PP_SECRETS_CONFIG, else ./config.yaml]
@@ -42,16 +46,7 @@ pub enum Command {
                             Examples:\n  pp-secrets get env:API_KEY\n  \
                             pp-secrets get aws:binance --json\n  \
                             pp-secrets get local:db_config --raw")]
-    Get {
-        /// The secret, as backend:name
-        key: String,
-        /// Print the backend's string as stored: no JSON parsing, no cache
-        #[arg(long)]
-        raw: bool,
-        /// Print the value JSON-encoded (text as a JSON string)
-        #[arg(long)]
-        json: bool,
-    },
+    Get(Get),
 
     /// List the logical names matching backend:glob, one a line, sorted.
     #[command(
@@ -59,10 +54,7 @@ pub enum Command {
                             Examples:\n  pp-secrets list 'local:db_*'\n  \
                             pp-secrets list 'env:*'"
     )]
-    List {
-        /// backend:glob
-        pattern: String,
-    },
+    List(List),
 
     /// Run the config's load declarations and print what each loaded.
     #[command(
@@ -70,16 +62,13 @@ pub enum Command {
                             does not exist, or a declaration whose every secret fails.\n\n\
                             Example:\n  pp-secrets -c config.yaml load"
     )]
-    Load,
+    Load(Load),
 
     /// Print a YAML file with ${VAR} expanded and ${secret://...} tokens resolved.
     #[command(after_help = "The manager is started from the config first (load \
                             declarations included).\n\nExamples:\n  pp-secrets render\n  \
                             pp-secrets -c config.yaml render service.yaml")]
-    Render {
-        /// The file to render [default: the config itself]
-        file: Option<PathBuf>,
-    },
+    Render(Render),
 
     /// Run a command with secrets in its environment (never on its command line).
     #[command(
@@ -88,14 +77,7 @@ pub enum Command {
                             code.\n\nExample:\n  \
                             pp-secrets run --env DB_PASSWORD=local:db_password -- ./server --port 80"
     )]
-    Run {
-        /// Set VAR to the secret KEY (backend:name); repeatable
-        #[arg(long = "env", value_name = "VAR=KEY")]
-        env: Vec<String>,
-        /// The command and its arguments
-        #[arg(last = true, required = true, value_name = "CMD")]
-        command: Vec<String>,
-    },
+    Run(Run),
 
     /// Run a Wasm app component that reads secrets through the host.
     #[command(
@@ -107,7 +89,7 @@ pub enum Command {
                       Example:\n  pp-secrets run-wasm report.wasm --allow 'local:db_*' \
                       --allow env:API_TOKEN -- --since yesterday"
     )]
-    RunWasm(RunWasmArgs),
+    RunWasm(RunWasm),
 
     /// Validate the config and every backend, and print a report.
     #[command(
@@ -115,44 +97,5 @@ pub enum Command {
                             load declaration matches and loads. Exits non-zero with the code \
                             of the first problem.\n\nExample:\n  pp-secrets -c config.yaml check"
     )]
-    Check,
-}
-
-/// The arguments of `run-wasm`.
-#[derive(Debug, Args)]
-pub struct RunWasmArgs {
-    /// The app component (a WASI command built for wasm32-wasip2)
-    pub app: PathBuf,
-    /// Let the app read the secrets matching backend:glob; repeatable
-    #[arg(long = "allow", value_name = "PATTERN")]
-    pub allow: Vec<String>,
-    /// Let the app see the host's environment variable VAR; repeatable
-    #[arg(long = "allow-env", value_name = "VAR")]
-    pub allow_env: Vec<String>,
-    /// Let the app read (not write) DIR, at the same absolute path; repeatable
-    #[arg(long = "allow-dir", value_name = "DIR")]
-    pub allow_dir: Vec<PathBuf>,
-    /// Let the app send HTTP requests to HOST:PORT (wasi:http); repeatable
-    #[arg(long = "allow-host", value_name = "HOST:PORT")]
-    pub allow_host: Vec<String>,
-    /// Trust the CA certificates in this PEM bundle (besides the system's
-    /// roots) for the app's HTTPS requests
-    #[arg(long = "ca-file", value_name = "PEM")]
-    pub ca_file: Option<PathBuf>,
-    /// Present this PEM certificate chain to servers that ask for a client
-    /// certificate (mutual TLS); needs --client-key
-    #[arg(long = "client-cert", value_name = "PEM", requires = "client_key")]
-    pub client_cert: Option<PathBuf>,
-    /// The PEM private key of --client-cert
-    #[arg(long = "client-key", value_name = "PEM", requires = "client_cert")]
-    pub client_key: Option<PathBuf>,
-    /// The app's memory limit, in MiB [default: 64]
-    #[arg(long, value_name = "MIB")]
-    pub memory_mb: Option<u64>,
-    /// The limit on the app's whole run, in milliseconds [default: 60000]
-    #[arg(long, value_name = "MS")]
-    pub timeout_ms: Option<u64>,
-    /// The app's arguments
-    #[arg(last = true, value_name = "ARGS")]
-    pub args: Vec<String>,
+    Check(Check),
 }

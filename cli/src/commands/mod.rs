@@ -1,5 +1,5 @@
-//! The commands, one module each, and what they share: finding the config
-//! and building the manager from it.
+//! The commands, one type each with one `run`, and what they share:
+//! finding the config and building the manager from it.
 
 mod check;
 mod get;
@@ -13,20 +13,28 @@ use std::path::{Path, PathBuf};
 
 use pp_secrets::{ConfigDocument, SecretsManager};
 
+pub use check::Check;
+pub use get::Get;
+pub use list::List;
+pub use load::Load;
+pub use render::Render;
+pub use run::Run;
+pub use run_wasm::RunWasm;
+
 use crate::args::{Cli, Command};
 use crate::failure::Failure;
 
 /// Runs the parsed command line; the result is the exit code.
-pub async fn run(cli: Cli) -> Result<i32, Failure> {
+pub async fn run(cli: Cli) -> Result<u8, Failure> {
     let config = cli.config.unwrap_or_else(|| PathBuf::from("config.yaml"));
     match cli.command {
-        Command::Get { key, raw, json } => get::run(&config, &key, raw, json).await,
-        Command::List { pattern } => list::run(&config, &pattern).await,
-        Command::Load => load::run(&config).await,
-        Command::Render { file } => render::run(&config, file.as_deref()).await,
-        Command::Run { env, command } => run::run(&config, &env, &command).await,
-        Command::Check => check::run(&config).await,
-        Command::RunWasm(request) => run_wasm::run(&config, request).await,
+        Command::Get(command) => command.run(&config).await,
+        Command::List(command) => command.run(&config).await,
+        Command::Load(command) => command.run(&config).await,
+        Command::Render(command) => command.run(&config).await,
+        Command::Run(command) => command.run(&config).await,
+        Command::Check(command) => command.run(&config).await,
+        Command::RunWasm(command) => command.run(&config).await,
     }
 }
 
