@@ -266,6 +266,10 @@ impl Limits {
     pub const DEFAULT_HANDLES: usize = 256;
     /// The most handles per instance accepted.
     pub const MAX_HANDLES: usize = 65_536;
+    /// What each handle reserves of `memory_mb` for the host's resource
+    /// table: its entry and the small object behind it (a pollable, a
+    /// timer, a stream's state), with room to spare.
+    pub const HANDLE_BYTES: usize = 256;
     /// The default of `max_names`.
     pub const DEFAULT_MAX_NAMES: usize = 100_000;
     /// The largest `max_names` accepted.

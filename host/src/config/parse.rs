@@ -320,6 +320,16 @@ fn parse_wasm(fields: &Fields, context: &str, base_dir: &Path) -> Result<WasmSet
             return Err(limit_fields.error(field, format!("is too large (at most {max})")));
         }
     }
+    let table_kib = limits.handles.saturating_mul(Limits::HANDLE_BYTES) >> 10;
+    if table_kib as u64 > limits.memory_mb.saturating_mul(1024) {
+        return Err(limit_fields.error(
+            "handles",
+            format!(
+                "{} handles reserve {table_kib} KiB of memory_mb ({} MiB), more than all of it: raise memory_mb or lower handles",
+                limits.handles, limits.memory_mb
+            ),
+        ));
+    }
     Ok(WasmSettings {
         path,
         config,

@@ -6,33 +6,42 @@
 //! wasmtime keeps in host memory, for as long as the guest holds a handle:
 //! a set of header fields (one the guest builds may grow to 128 KiB of
 //! names and values; one from a server is a response head of up to about
-//! 400 KiB, hyper's limit), and an outgoing request's or response's body
-//! buffers and trailers. Counted only by `limits.handles`, a guest could
-//! hold a few hundred of them. Here each is charged at its worst case
-//! ([`HEADERS_BYTES`], [`BODY_BYTES`]) when the guest gets it:
+//! 400 KiB, hyper's limit), an outgoing request's or response's body
+//! buffers and trailers, and a request's method, authority and path.
+//! Counted only by `limits.handles`, a guest could hold a few hundred of
+//! them. Here each is charged at its worst case ([`HEADERS_BYTES`],
+//! [`BODY_BYTES`]) when the guest gets it:
 //!
-//! - fields made by the guest (`fields`, `from-list`, `clone`) or received
-//!   as a response's trailers, and a response received (its head);
+//! - fields made by the guest (`fields`, `from-list`, `clone`), a view of
+//!   a message's headers (`headers`: it shares the message's map and keeps
+//!   it alive after the message is gone), trailers received, and a
+//!   response received (its head);
 //! - a request or response made from fields takes their charge over (or,
-//!   made from fields that had none, such as another message's headers,
-//!   is charged anew: it keeps those alive); its body adds [`BODY_BYTES`].
+//!   made from fields that had none, is charged anew); its body adds
+//!   [`BODY_BYTES`];
+//! - a request's method, authority and path are capped instead
+//!   ([`MAX_METHOD_BYTES`], [`MAX_AUTHORITY_BYTES`], [`MAX_PATH_BYTES`]):
+//!   a longer one is refused as the WIT allows.
 //!
 //! A charge is given back when the guest drops the handle, or when the
 //! handle moves into something already counted: a request sent
 //! (`outgoing-handler.handle`; from then on the connection's charge covers
-//! it, `guest_files::CONNECTION_BYTES`), trailers passed to `finish` (their
-//! message's body reserved room for them). Fields or a message that do
-//! not fit end the call with an out-of-memory backend error (their
-//! constructors cannot fail in the WIT); a body that does not fit is
-//! refused as the WIT allows (`body` fails), and a response that does not
-//! fit arrives as an `internal-error` naming the limit.
+//! it, `guest_files::CONNECTION_BYTES`, which the response's body keeps
+//! until the guest lets go of all of the response: `http_grants`),
+//! trailers passed to `finish` (their message's body reserved room for
+//! them). Fields or a message that do not fit end the call with an
+//! out-of-memory backend error (their constructors cannot fail in the
+//! WIT); a body that does not fit is refused as the WIT allows (`body`
+//! fails), and a response or trailers that do not fit arrive as an
+//! `internal-error` naming the limit. The request options given to
+//! `handle` are dropped with the request (wasmtime only reads them, and
+//! would keep them in the table for the instance's life).
 //!
 //! Charges are kept by resource-table index, which is unique among an
 //! instance's live handles of every type. `response-outparam.set` (which
-//! also moves a response) is not replaced: only a server gets a
-//! `response-outparam`, and neither providers nor apps are servers; a
-//! charge it left behind would only over-count until the instance is
-//! dropped.
+//! also moves a response) and `incoming-request.headers` are not replaced:
+//! only a server gets a `response-outparam` or an `incoming-request`, and
+//! neither providers nor apps are servers.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
@@ -43,6 +52,7 @@ use wasmtime_wasi_http::p2::bindings::http::outgoing_handler::{self, RequestOpti
 use wasmtime_wasi_http::p2::bindings::http::types::{
     ErrorCode, HeaderError, HostFields, HostFutureIncomingResponse, HostFutureTrailers,
     HostIncomingResponse, HostOutgoingBody, HostOutgoingRequest, HostOutgoingResponse,
+    HostRequestOptions, Method,
 };
 use wasmtime_wasi_http::p2::body::{self, HostFutureTrailers as FutureTrailers};
 use wasmtime_wasi_http::p2::types::{
@@ -73,6 +83,24 @@ pub(crate) const HEADERS_BYTES: usize = 512 << 10;
 pub(crate) const BODY_BYTES: usize =
     (OUTGOING_BODY_BUFFER_CHUNKS + 2) * OUTGOING_BODY_CHUNK_BYTES + HEADERS_BYTES;
 
+/// The longest request method a guest may set (a method outside the
+/// standard ones is kept by the request as a string of any length).
+const MAX_METHOD_BYTES: usize = 64;
+
+/// The longest authority a guest may set: a host name of 253 bytes and a
+/// port.
+const MAX_AUTHORITY_BYTES: usize = 261;
+
+/// The longest path and query a guest may set (servers commonly refuse
+/// anything over 8 KiB).
+const MAX_PATH_BYTES: usize = 16 << 10;
+
+/// The error a guest gets for `what` arriving from a server when it does
+/// not fit the memory budget.
+fn does_not_fit(what: &str) -> ErrorCode {
+    ErrorCode::InternalError(Some(format!("{what} does not fit limits.memory_mb")))
+}
+
 /// The charges of the HTTP objects an instance holds, by handle.
 #[derive(Default)]
 pub(crate) struct HttpHoldings(Mutex<HashMap<u32, Vec<HostCharge>>>);
@@ -97,15 +125,19 @@ impl HttpHoldings {
         drop(released);
     }
 
-    /// Moves what `from` held onto `to`; whether there was anything.
-    fn pass(&self, from: u32, to: u32) -> bool {
+    /// Whether `handle` holds a charge.
+    fn holds(&self, handle: u32) -> bool {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains_key(&handle)
+    }
+
+    /// Moves what `from` held onto `to`.
+    fn pass(&self, from: u32, to: u32) {
         let mut held = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        match held.remove(&from) {
-            Some(charges) => {
-                held.entry(to).or_default().extend(charges);
-                true
-            }
-            None => false,
+        if let Some(charges) = held.remove(&from) {
+            held.entry(to).or_default().extend(charges);
         }
     }
 }
@@ -144,9 +176,15 @@ pub(crate) fn charge_http_objects<T: GuestFiles + WasiHttpView + 'static>(
          (request, options): (Resource<OutgoingRequest>, Option<Resource<RequestOptions>>)| {
             let state = store.data_mut();
             let rep = request.rep();
+            let options_rep = options.as_ref().map(Resource::rep);
             let sent = outgoing_handler::Host::handle(&mut state.http(), request, options);
             // Sent or refused, the request is gone from the guest's table.
             state.open_files().http().release(rep);
+            // The guest gave its options up too; wasmtime only reads them.
+            if let Some(rep) = options_rep {
+                let options = Resource::<RequestOptions>::new_own(rep);
+                HostRequestOptions::drop(&mut state.http(), options)?;
+            }
             Ok((for_the_guest(sent)?,))
         },
     )?;
@@ -250,12 +288,72 @@ fn replace_messages<T: GuestFiles + WasiHttpView + 'static>(
          (body, trailers): (Resource<body::HostOutgoingBody>, Option<Resource<FieldMap>>)| {
             let state = store.data_mut();
             let trailers_rep = trailers.as_ref().map(Resource::rep);
-            let finished = HostOutgoingBody::finish(&mut state.http(), body, trailers);
-            // The body's message reserved room for its trailers.
+            let finished =
+                for_the_guest(HostOutgoingBody::finish(&mut state.http(), body, trailers))?;
+            // The trailers are gone from the guest's table (into the body,
+            // whose message reserved room for them).
             if let Some(rep) = trailers_rep {
                 state.open_files().http().release(rep);
             }
-            Ok((for_the_guest(finished)?,))
+            Ok((finished,))
+        },
+    )?;
+    types.func_wrap(
+        "[method]outgoing-request.headers",
+        |mut store, (request,): (Resource<OutgoingRequest>,)| {
+            Ok((new_fields(store.data_mut(), |http| {
+                HostOutgoingRequest::headers(http, request)
+            })?,))
+        },
+    )?;
+    types.func_wrap(
+        "[method]outgoing-response.headers",
+        |mut store, (response,): (Resource<OutgoingResponse>,)| {
+            Ok((new_fields(store.data_mut(), |http| {
+                HostOutgoingResponse::headers(http, response)
+            })?,))
+        },
+    )?;
+    types.func_wrap(
+        "[method]outgoing-request.set-method",
+        |mut store, (request, method): (Resource<OutgoingRequest>, Method)| {
+            if matches!(&method, Method::Other(name) if name.len() > MAX_METHOD_BYTES) {
+                return Ok((Err(()),));
+            }
+            Ok((HostOutgoingRequest::set_method(
+                &mut store.data_mut().http(),
+                request,
+                method,
+            )?,))
+        },
+    )?;
+    types.func_wrap(
+        "[method]outgoing-request.set-authority",
+        |mut store, (request, authority): (Resource<OutgoingRequest>, Option<String>)| {
+            if authority
+                .as_ref()
+                .is_some_and(|a| a.len() > MAX_AUTHORITY_BYTES)
+            {
+                return Ok((Err(()),));
+            }
+            Ok((HostOutgoingRequest::set_authority(
+                &mut store.data_mut().http(),
+                request,
+                authority,
+            )?,))
+        },
+    )?;
+    types.func_wrap(
+        "[method]outgoing-request.set-path-with-query",
+        |mut store, (request, path): (Resource<OutgoingRequest>, Option<String>)| {
+            if path.as_ref().is_some_and(|p| p.len() > MAX_PATH_BYTES) {
+                return Ok((Err(()),));
+            }
+            Ok((HostOutgoingRequest::set_path_with_query(
+                &mut store.data_mut().http(),
+                request,
+                path,
+            )?,))
         },
     )?;
     types.resource(
@@ -287,13 +385,16 @@ fn new_message<T: GuestFiles + WasiHttpView, M: 'static>(
     make: impl FnOnce(&mut WasiHttpCtxView<'_>, Resource<FieldMap>) -> wasmtime::Result<Resource<M>>,
 ) -> wasmtime::Result<Resource<M>> {
     let from = headers.rep();
+    let fresh = if state.open_files().http().holds(from) {
+        None
+    } else {
+        Some(charge(state, HEADERS_BYTES, "a message's headers")?)
+    };
     let message = make(&mut state.http(), headers)?;
     let held = state.open_files().http();
-    if !held.pass(from, message.rep()) {
-        held.hold(
-            message.rep(),
-            charge(state, HEADERS_BYTES, "a message's headers")?,
-        );
+    held.pass(from, message.rep());
+    if let Some(charge) = fresh {
+        held.hold(message.rep(), charge);
     }
     Ok(message)
 }
@@ -346,9 +447,7 @@ fn replace_arrivals<T: GuestFiles + WasiHttpView + 'static>(
                     Some(charge) => state.open_files().http().hold(rep, charge),
                     None => {
                         HostIncomingResponse::drop(&mut state.http(), Resource::new_own(rep))?;
-                        arrived = Some(Ok(Err(ErrorCode::InternalError(Some(
-                            "the response does not fit limits.memory_mb".into(),
-                        )))));
+                        arrived = Some(Ok(Err(does_not_fit("the response"))));
                     }
                 }
             }
@@ -359,13 +458,26 @@ fn replace_arrivals<T: GuestFiles + WasiHttpView + 'static>(
         "[method]future-trailers.get",
         |mut store, (pending,): (Resource<FutureTrailers>,)| {
             let state = store.data_mut();
-            let arrived = HostFutureTrailers::get(&mut state.http(), pending)?;
+            let mut arrived = HostFutureTrailers::get(&mut state.http(), pending)?;
             if let Some(Ok(Ok(Some(trailers)))) = &arrived {
                 let rep = trailers.rep();
-                let charge = charge(state, HEADERS_BYTES, "trailers")?;
-                state.open_files().http().hold(rep, charge);
+                match state.open_files().memory().charge(HEADERS_BYTES) {
+                    Some(charge) => state.open_files().http().hold(rep, charge),
+                    None => {
+                        HostFields::drop(&mut state.http(), Resource::new_own(rep))?;
+                        arrived = Some(Ok(Err(does_not_fit("the trailers"))));
+                    }
+                }
             }
             Ok((arrived,))
+        },
+    )?;
+    types.func_wrap(
+        "[method]incoming-response.headers",
+        |mut store, (response,): (Resource<IncomingResponse>,)| {
+            Ok((new_fields(store.data_mut(), |http| {
+                HostIncomingResponse::headers(http, response)
+            })?,))
         },
     )?;
     types.resource(

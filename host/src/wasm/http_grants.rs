@@ -16,15 +16,19 @@
 //! where the provider host adds it to the backend's error.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
 
+use bytes::Bytes;
 use http::uri::Scheme;
 use http_body_util::{BodyExt, Limited};
+use hyper::body::{Body, Frame, SizeHint};
 use wasmtime_wasi_http::p2::bindings::http::types::ErrorCode;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
 use crate::config::HostGrant;
-use crate::wasm::guest_files::OpenFiles;
+use crate::wasm::guest_files::{ConnectionPermit, OpenFiles};
 use crate::wasm::guest_text::escaped;
 use crate::wasm::http_client::{self, Sent};
 use crate::wasm::tls::TlsClient;
@@ -138,8 +142,12 @@ impl WasiHttpHooks for HttpGrants {
             return Box::new(async { Err(HttpError::HttpRequestDenied) });
         }
         // A connection holds a descriptor: it counts in limits.open_files
-        // until it ends (the permit moves into the connection's driver).
-        let Some(permit) = self.files.connect() else {
+        // until it ends, and its buffers in limits.memory_mb. The permit is
+        // shared by the connection's driver and the response's body, so
+        // that it also covers what the guest still holds of the response
+        // after the connection closed: a response not yet taken, a body
+        // frame, trailers not yet taken.
+        let Some(permit) = self.files.connect().map(Arc::new) else {
             return Box::new(async { Err(HttpError::ConnectionLimitReached) });
         };
         let warnings = Arc::clone(&self.warnings);
@@ -162,11 +170,16 @@ impl WasiHttpHooks for HttpGrants {
                     return Err(failure.error);
                 }
             };
+            let held = Arc::clone(&permit);
             let io: Box<dyn Future<Output = Result<(), HttpError>> + Send> = Box::new(async move {
                 let _permit = permit;
                 Box::into_pin(io).await
             });
             let response = response.map(|body| {
+                let body = KeepsPermit {
+                    body,
+                    _permit: held,
+                };
                 Limited::new(body, MAX_RESPONSE_BYTES)
                     .map_err(too_large)
                     .boxed_unsync()
@@ -205,6 +218,33 @@ fn too_large(error: Box<dyn std::error::Error + Send + Sync>) -> HttpError {
     match error.downcast::<HttpError>() {
         Ok(inner) => *inner,
         Err(_) => HttpError::HttpResponseBodySize(Some(MAX_RESPONSE_BYTES as u64)),
+    }
+}
+
+/// A response body that keeps its connection's permit for as long as the
+/// guest holds any part of the response.
+struct KeepsPermit {
+    body: WasiBody,
+    _permit: Arc<ConnectionPermit>,
+}
+
+impl Body for KeepsPermit {
+    type Data = Bytes;
+    type Error = HttpError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, HttpError>>> {
+        Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
     }
 }
 

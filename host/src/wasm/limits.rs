@@ -28,11 +28,6 @@ const MAX_TABLE_ELEMENTS: usize = 1 << 20;
 /// tables.
 const TABLE_ELEMENT_BYTES: usize = std::mem::size_of::<usize>();
 
-/// What the budget reserves for each entry of an instance's resource
-/// table (`limits.handles`): wasmtime's entry and the small host object
-/// behind it (a pollable, a timer, a stream's state), with room to spare.
-pub(crate) const HANDLE_BYTES: usize = 256;
-
 /// What one instance may use, of the limits that apply per instance.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct InstanceLimits {

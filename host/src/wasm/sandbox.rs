@@ -25,13 +25,13 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use std::os::fd::AsRawFd;
 
-use crate::config::{Grants, open_granted_dir};
+use crate::config::{Grants, Limits, open_granted_dir};
 use crate::wasm::guest_files::{self, GuestFiles, OpenFiles};
 use crate::wasm::guest_http_memory;
 use crate::wasm::guest_listings;
 use crate::wasm::guest_log::GuestLog;
 use crate::wasm::http_grants::{HttpGrants, TlsProblems};
-use crate::wasm::limits::{HANDLE_BYTES, HostCharge, InstanceLimits, MemoryBudget};
+use crate::wasm::limits::{HostCharge, InstanceLimits, MemoryBudget};
 use crate::wasm::stalling_filesystems::any_could_stall;
 use crate::wasm::tls::TlsClient;
 use crate::wasm::warning_limit::WarningLimit;
@@ -237,12 +237,12 @@ impl GuestState {
         let memory = MemoryBudget::new(limits.memory_mb);
         let handles = memory
             .host()
-            .charge(limits.handles.saturating_mul(HANDLE_BYTES))
+            .charge(limits.handles.saturating_mul(Limits::HANDLE_BYTES))
             .ok_or_else(|| {
                 format!(
                     "limits.handles ({}) takes {} KiB of limits.memory_mb ({} MiB): raise memory_mb or lower handles",
                     limits.handles,
-                    limits.handles.saturating_mul(HANDLE_BYTES) >> 10,
+                    limits.handles.saturating_mul(Limits::HANDLE_BYTES) >> 10,
                     limits.memory_mb
                 )
             })?;

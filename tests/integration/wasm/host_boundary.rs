@@ -575,24 +575,115 @@ fn response_heads_count_in_memory_mb_while_they_are_held() {
 
 #[test]
 fn the_handle_table_is_reserved_in_memory_mb() {
-    // 65536 handles reserve 16 MiB (256 bytes each): more than 8 MiB.
-    let Some(secrets) = hostile_alone("{ memory_mb: 8, handles: 65536, instances: 1 }") else {
+    // 65536 handles reserve 16 MiB (256 bytes each): more than 8 MiB is a
+    // config error; beside 24 MiB it leaves too little for 12 sets of
+    // fields (6 MiB), which would fit without the reservation.
+    let Some(hostile) = guest("hostile") else {
         return;
     };
-    let error = block_on(secrets.get_raw("hostile:ok")).expect_err("no room for the table");
+    let yaml = format!(
+        "secrets:\n  backends:\n{}",
+        wasm_backend(
+            "hostile",
+            &hostile,
+            "      limits: { memory_mb: 8, handles: 65536 }\n"
+        )
+    );
+    let error = pp_secrets::SecretsManager::from_yaml_str(&yaml, ".").expect_err("too small");
     assert!(
-        error
-            .to_string()
-            .contains("limits.handles (65536) takes 16384 KiB of limits.memory_mb (8 MiB)"),
+        error.to_string().contains(
+            "65536 handles reserve 16384 KiB of memory_mb (8 MiB), more than all of it"
+        ),
         "{error}"
     );
     let Some(secrets) = hostile_alone("{ memory_mb: 24, handles: 65536, instances: 1 }") else {
         return;
     };
+    let answer = |asked: &str| block_on(secrets.get_raw(asked));
+    assert_eq!(answer("hostile:fields:4").expect("fits").expose(), "kept 4");
+    let error = answer("hostile:fields:12").expect_err("the table's share is taken");
+    assert!(
+        error
+            .to_string()
+            .contains("ran out of memory (limits.memory_mb = 24)"),
+        "{error}"
+    );
+}
+
+#[test]
+fn views_of_a_message_s_headers_count_in_memory_mb() {
+    // Each view shares the request's 100 KB header map and keeps it alive
+    // after the request is dropped: 512 KiB charged each, so 100 views do
+    // not fit 16 MiB, far below the handle cap.
+    let Some(secrets) = hostile_alone("{ memory_mb: 16, handles: 1000, instances: 1 }") else {
+        return;
+    };
+    let error = block_on(secrets.get_raw("hostile:header-views:100")).expect_err("over");
+    assert!(
+        error
+            .to_string()
+            .contains("ran out of memory (limits.memory_mb = 16)"),
+        "{error}"
+    );
     assert_eq!(
-        block_on(secrets.get_raw("hostile:ok"))
-            .expect("room")
+        block_on(secrets.get_raw("hostile:header-views:10"))
+            .expect("fits")
             .expose(),
-        "value-of-ok"
+        "kept 10"
+    );
+}
+
+#[test]
+fn a_request_s_method_authority_and_path_are_capped() {
+    let Some(secrets) = hostile_alone("{ instances: 1 }") else {
+        return;
+    };
+    let set = |asked: &str| -> String {
+        block_on(secrets.get_raw(&format!("hostile:long:{asked}")))
+            .unwrap_or_else(|e| panic!("{asked}: {e}"))
+            .expose()
+            .to_owned()
+    };
+    for (part, fits, too_long) in [
+        ("method", 64, 65),
+        ("authority", 261, 262),
+        // The path is `/` and the letters.
+        ("path", 16383, 16384),
+    ] {
+        assert_eq!(set(&format!("{part}:{fits}")), "set", "{part}");
+        assert_eq!(set(&format!("{part}:{too_long}")), "refused", "{part}");
+    }
+}
+
+#[test]
+fn request_options_given_to_handle_do_not_hold_handles() {
+    // wasmtime reads the options and leaves them in the table; 100
+    // requests would fill 32 handles with them.
+    let Some(secrets) = hostile_alone("{ handles: 32, instances: 1 }") else {
+        return;
+    };
+    assert_eq!(
+        block_on(secrets.get_raw("hostile:options:100"))
+            .expect("no handle is kept")
+            .expose(),
+        "sent 100"
+    );
+}
+
+#[test]
+fn an_answer_not_yet_claimed_keeps_its_connection_counted() {
+    // An empty body: the connection closes as soon as the head arrives,
+    // but the unclaimed answers still hold what it read, so they keep
+    // their open_files slots: the fifth request is refused.
+    let server = super::http_server::TestServer::start(super::http_server::Reply::Text(""));
+    let Some(secrets) = hostile_granted(&server, "{ open_files: 4, instances: 1 }") else {
+        return;
+    };
+    let asked = format!("hostile:unclaimed:5:{}", server.authority());
+    let answer = block_on(secrets.get_raw(&asked)).expect("the guest handles it");
+    assert!(
+        answer.expose().contains("ConnectionLimitReached"),
+        "{:?}",
+        answer.expose()
     );
 }

@@ -29,6 +29,10 @@
 //! | `drop-fields` | drops the kept fields; returns `dropped K` |
 //! | `bodies:N` | makes N HTTP requests, then a body for each, and keeps those with a body across calls; returns `bodies N` or `bodies K, then refused` |
 //! | `responses:N:HOST:PORT` | GETs http://HOST:PORT/ N times, one after another, reads each body to its end and keeps each response (its head) across calls; returns `responses N` or `responses K, then: ERROR` |
+//! | `header-views:N` | makes one HTTP request, takes its headers N times and keeps them across calls (the request is dropped); returns `kept N` |
+//! | `long:WHAT:N` | sets a request's `method`, `authority` or `path` (WHAT) to N bytes; returns `set` or `refused` |
+//! | `options:N` | sends N requests with request options to an address nobody is granted, dropping each answer; returns `sent N` |
+//! | `unclaimed:N:HOST:PORT` | GETs http://HOST:PORT/ N times, waits until each answer is ready and keeps it unclaimed; then claims the last one only; returns `last: ok` or `last: ERROR` |
 //! | `hold-http:N:HOST:PORT` | sends N GETs to http://HOST:PORT/ without waiting for them, keeps them across calls, and after 300 ms returns `refused R` (how many the host refused as over its connection limit) |
 //!
 //! `list(pattern)` returns `ok` and `calls` when they match, except that the
@@ -63,6 +67,8 @@ pub struct Hostile {
     #[cfg(target_arch = "wasm32")]
     kept_responses: RefCell<Vec<wasip2::http::types::IncomingResponse>>,
     #[cfg(target_arch = "wasm32")]
+    kept_views: RefCell<Vec<wasip2::http::types::Fields>>,
+    #[cfg(target_arch = "wasm32")]
     kept_listings: RefCell<Vec<wasip2::filesystem::types::DirectoryEntryStream>>,
 }
 
@@ -84,6 +90,8 @@ impl Provider for Hostile {
             kept_bodies: RefCell::new(Vec::new()),
             #[cfg(target_arch = "wasm32")]
             kept_responses: RefCell::new(Vec::new()),
+            #[cfg(target_arch = "wasm32")]
+            kept_views: RefCell::new(Vec::new()),
             #[cfg(target_arch = "wasm32")]
             kept_listings: RefCell::new(Vec::new()),
         })
@@ -252,6 +260,73 @@ impl Provider for Hostile {
                     kept.push(response);
                 }
                 Ok(format!("responses {count}"))
+            }
+            #[cfg(target_arch = "wasm32")]
+            "header-views" => {
+                use wasip2::http::types::{Fields, OutgoingRequest};
+                let count: usize = argument.parse().unwrap_or(0);
+                let request = OutgoingRequest::new(
+                    Fields::from_list(&[("x-big".to_owned(), vec![b'v'; 100_000])])
+                        .map_err(|e| Error::Backend(format!("{e:?}")))?,
+                );
+                let mut kept = self.kept_views.borrow_mut();
+                for _ in 0..count {
+                    kept.push(request.headers());
+                }
+                drop(request);
+                Ok(format!("kept {}", kept.len()))
+            }
+            #[cfg(target_arch = "wasm32")]
+            "long" => {
+                use wasip2::http::types::{Fields, Method, OutgoingRequest};
+                let (what, length) = argument.split_once(':').unwrap_or((argument, "0"));
+                let long = "a".repeat(length.parse().unwrap_or(0));
+                let request = OutgoingRequest::new(Fields::new());
+                let set = match what {
+                    "method" => request.set_method(&Method::Other(long)),
+                    "authority" => request.set_authority(Some(&long)),
+                    "path" => request.set_path_with_query(Some(&format!("/{long}"))),
+                    _ => return Err(Error::Backend(format!("no such part {what}"))),
+                };
+                Ok(if set.is_ok() { "set" } else { "refused" }.to_owned())
+            }
+            #[cfg(target_arch = "wasm32")]
+            "options" => {
+                use wasip2::http::outgoing_handler::handle;
+                use wasip2::http::types::{Fields, OutgoingRequest, RequestOptions, Scheme};
+                let count: usize = argument.parse().unwrap_or(0);
+                for _ in 0..count {
+                    let request = OutgoingRequest::new(Fields::new());
+                    let _ = request.set_scheme(Some(&Scheme::Http));
+                    let _ = request.set_authority(Some("192.0.2.1:9"));
+                    drop(handle(request, Some(RequestOptions::new())));
+                }
+                Ok(format!("sent {count}"))
+            }
+            #[cfg(target_arch = "wasm32")]
+            "unclaimed" => {
+                use wasip2::http::outgoing_handler::handle;
+                use wasip2::http::types::{Fields, OutgoingRequest, Scheme};
+                let (count, authority) = argument.split_once(':').unwrap_or(("0", argument));
+                let count: usize = count.parse().unwrap_or(0);
+                let mut pending = Vec::new();
+                for _ in 0..count {
+                    let request = OutgoingRequest::new(Fields::new());
+                    let _ = request.set_scheme(Some(&Scheme::Http));
+                    let _ = request.set_authority(Some(authority));
+                    let _ = request.set_path_with_query(Some("/"));
+                    let answer =
+                        handle(request, None).map_err(|e| Error::Backend(format!("{e:?}")))?;
+                    answer.subscribe().block();
+                    // Time for a closed connection to be given back.
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    pending.push(answer);
+                }
+                let last = pending.last().and_then(|answer| answer.get());
+                Ok(match last {
+                    Some(Ok(Ok(_))) => "last: ok".to_owned(),
+                    other => format!("last: {other:?}"),
+                })
             }
             #[cfg(target_arch = "wasm32")]
             "hold-http" => {
