@@ -591,9 +591,9 @@ fn the_handle_table_is_reserved_in_memory_mb() {
     );
     let error = pp_secrets::SecretsManager::from_yaml_str(&yaml, ".").expect_err("too small");
     assert!(
-        error.to_string().contains(
-            "65536 handles reserve 16384 KiB of memory_mb (8 MiB), more than all of it"
-        ),
+        error
+            .to_string()
+            .contains("65536 handles reserve 16384 KiB of memory_mb (8 MiB), more than all of it"),
         "{error}"
     );
     let Some(secrets) = hostile_alone("{ memory_mb: 24, handles: 65536, instances: 1 }") else {
