@@ -30,7 +30,7 @@ pub fn config_document(yaml: &str) {
 /// `.env` text: every entry has a trimmed, non-empty key without `=`,
 /// and skipped lines are numbered within the text.
 pub fn dotenv(text: &str) {
-    let parsed = crate::providers::dotenv_syntax::parse_dotenv(text);
+    let parsed = crate::providers::dotenv::syntax::parse_dotenv(text);
     let lines = text.split('\n').count();
     for skipped in &parsed.skipped {
         assert!(skipped.line >= 1 && skipped.line <= lines, "{skipped:?}");

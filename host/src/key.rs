@@ -74,6 +74,20 @@ impl BackendPrefix {
     }
 }
 
+/// Why `name` cannot name a backend, if it cannot (the one rule, for the
+/// config and the builder alike).
+pub(crate) fn backend_name_problem(name: &str) -> Option<&'static str> {
+    (name.is_empty() || name.contains(':'))
+        .then_some("a backend name must be non-empty and must not contain `:`")
+}
+
+/// Why `declaration` is not a `backend:pattern` load declaration, if it
+/// is not.
+pub(crate) fn declaration_problem(declaration: &str) -> Option<String> {
+    (!declaration.contains(':'))
+        .then(|| format!("declaration {declaration:?} must be backend:pattern"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

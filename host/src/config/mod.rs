@@ -11,7 +11,7 @@
 #[cfg(feature = "wasm")]
 mod dir_grant;
 mod expand;
-mod fields;
+pub(crate) mod fields;
 mod model;
 mod parse;
 pub(crate) mod tree;
@@ -20,16 +20,19 @@ use std::path::{Path, PathBuf};
 
 use serde_yaml::Value;
 
+#[cfg(feature = "aws")]
+pub use crate::providers::AwsSettings;
+pub use crate::providers::BackendKind;
+#[cfg(feature = "wasm")]
+pub use crate::wasm::{Grants, HostGrant, Limits, TlsSettings, WasmSettings};
 #[cfg(feature = "wasm")]
 pub(crate) use dir_grant::{checked_dir_grant, kernel_filesystem, open_granted_dir};
 #[cfg(feature = "fuzzing")]
 pub(crate) use expand::expand_vars;
 pub(crate) use expand::{UnsetVariable, expand_from_env};
-#[cfg(feature = "aws")]
-pub use model::AwsSettings;
-pub use model::{BackendConfig, BackendKind, CompileCacheSetting, SecretsConfig};
+pub use model::{BackendConfig, CompileCacheSetting, SecretsConfig};
 #[cfg(feature = "wasm")]
-pub use model::{Grants, HostGrant, Limits, TlsSettings, WasmSettings};
+pub(crate) use parse::resolve;
 
 use crate::error::{Error, Result};
 

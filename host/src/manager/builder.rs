@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::config::SecretsConfig;
 use crate::error::{Error, Result};
-use crate::key::BackendPrefix;
+use crate::key::{BackendPrefix, backend_name_problem, declaration_problem};
 use crate::manager::backend::Backend;
 use crate::manager::cache::SecretCache;
 use crate::manager::{Inner, SecretsManager};
@@ -85,11 +85,11 @@ impl ManagerBuilder {
     pub fn build(self) -> Result<SecretsManager> {
         let mut backends = HashMap::with_capacity(self.backends.len());
         for backend in self.backends {
-            if backend.name.is_empty() || backend.name.contains(':') {
+            if let Some(problem) = backend_name_problem(&backend.name) {
                 return Err(Error::config(
                     None,
                     format!("backends.{}", backend.name),
-                    "a backend name must be non-empty and must not contain `:`",
+                    problem,
                 ));
             }
             let name = backend.name.clone();
@@ -102,12 +102,8 @@ impl ManagerBuilder {
             }
         }
         for (i, declaration) in self.load.iter().enumerate() {
-            if !declaration.contains(':') {
-                return Err(Error::config(
-                    None,
-                    format!("load[{i}]"),
-                    format!("declaration {declaration:?} must be backend:pattern"),
-                ));
+            if let Some(problem) = declaration_problem(declaration) {
+                return Err(Error::config(None, format!("load[{i}]"), problem));
             }
         }
         Ok(SecretsManager {

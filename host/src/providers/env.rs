@@ -1,9 +1,17 @@
 //! `type: env`: secrets from the process environment, read at call time.
 
+use crate::config::BackendKind;
+use crate::providers::BuiltIn;
 use async_trait::async_trait;
 
 use crate::provider::{Pattern, ProviderError, SecretsProvider};
 use crate::value::SecretText;
+
+/// The `env` row of the backend-type table: no settings of its own.
+pub(crate) const BUILT_IN: BuiltIn = BuiltIn {
+    fields: &[],
+    read: |_| Ok(BackendKind::Env),
+};
 
 /// Reads environment variables each time it is asked, so a variable set
 /// after start-up is seen (unless the manager has cached the old value).

@@ -17,10 +17,24 @@ use zeroize::Zeroize;
 
 use super::source_file::SourceFile;
 use super::{SecretMap, matching_names, matching_secrets};
+use crate::config::BackendKind;
 use crate::config::tree::scalar_spelling;
 use crate::config::{UnsetVariable, expand_from_env};
 use crate::provider::{MatchedSecret, Pattern, ProviderError, SecretsProvider};
+use crate::providers::BuiltIn;
 use crate::value::SecretText;
+
+/// The `file` row of the backend-type table: `path`, required.
+pub(crate) const BUILT_IN: BuiltIn = BuiltIn {
+    fields: &["path"],
+    read: |source| {
+        Ok(BackendKind::File {
+            path: source
+                .fields
+                .required_path("path", source.base_dir, source.context)?,
+        })
+    },
+};
 
 /// The file's top-level entries, values still as parsed.
 struct Entries(SecretMap<Yaml>);

@@ -33,6 +33,7 @@ mod limits;
 mod off_thread_drop;
 mod provider_host;
 mod sandbox;
+mod settings;
 mod stall_pool;
 mod stalling_filesystems;
 #[cfg(test)]
@@ -79,3 +80,5 @@ pub(crate) mod fuzzing {
 pub use app::{AllowList, AppOutcome, AppPolicy, AppStdio, WasmApp};
 pub use compile_cache::CompileCache;
 pub use provider_host::WasmProvider;
+pub(crate) use settings::BUILT_IN;
+pub use settings::{Grants, HostGrant, Limits, TlsSettings, WasmSettings};

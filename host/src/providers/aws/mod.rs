@@ -19,6 +19,10 @@
 
 mod client;
 mod errors;
+mod settings;
+
+pub use settings::AwsSettings;
+pub(crate) use settings::BUILT_IN;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -28,7 +32,6 @@ use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType};
 use futures_util::stream::{self, StreamExt};
 use tokio::sync::OnceCell;
 
-use crate::config::AwsSettings;
 use crate::provider::{MatchedSecret, Pattern, ProviderError, SecretsProvider};
 use crate::value::SecretText;
 

@@ -1,15 +1,33 @@
-//! `type: dotenv`: secrets from a `.env` file (syntax in
-//! [`dotenv_syntax`](super::dotenv_syntax)), read once on first access.
+//! `type: dotenv`: secrets from a `.env` file (syntax in [`syntax`]),
+//! read once on first access.
+
+pub(crate) mod syntax;
 
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 
-use super::dotenv_syntax::parse_dotenv;
-use super::source_file::SourceFile;
-use super::{SecretMap, matching_names, matching_secrets};
+use crate::config::BackendKind;
 use crate::provider::{MatchedSecret, Pattern, ProviderError, SecretsProvider};
+use crate::providers::BuiltIn;
+use crate::providers::source_file::SourceFile;
+use crate::providers::{SecretMap, matching_names, matching_secrets};
 use crate::value::SecretText;
+use syntax::parse_dotenv;
+
+/// The `dotenv` row of the backend-type table: `path`, by default `.env`
+/// next to the config.
+pub(crate) const BUILT_IN: BuiltIn = BuiltIn {
+    fields: &["path"],
+    read: |source| {
+        Ok(BackendKind::Dotenv {
+            path: match source.fields.path("path", source.base_dir)? {
+                Some(path) => path,
+                None => source.base_dir.join(".env"),
+            },
+        })
+    },
+};
 
 /// Serves the entries of one `.env` file.
 pub struct DotenvProvider {
