@@ -33,7 +33,7 @@ use wasmtime::component::Component;
 
 use crate::config::CompileCacheSetting;
 use crate::error::{Error, Result};
-use crate::wasm::guest_text::escaped;
+use crate::wasm::component_loading::problem;
 
 /// The start of every entry's trailer, with the format version.
 const MAGIC: &[u8; 8] = b"ppsc\x00v03";
@@ -98,8 +98,7 @@ impl CompileCache {
             path: path.to_path_buf(),
             reason: e.to_string(),
         };
-        let invalid =
-            |e: wasmtime::Error| failed(load_problem(path, "is not a valid component", &e));
+        let invalid = |e: wasmtime::Error| failed(problem(path, "is not a valid component", &e));
         let compile_in_memory = || {
             let wasm = fs::read(path).map_err(read_error)?;
             Component::from_binary(engine, &wasm).map_err(invalid)
@@ -445,16 +444,6 @@ fn same_file(entry: &Path, file: &fs::File) -> PathBuf {
     }
     let _ = file;
     entry.to_path_buf()
-}
-
-/// Why the component at `path` cannot be used, with wasmtime's reason
-/// escaped and capped (it may quote the file).
-pub(crate) fn load_problem(path: &Path, what: &str, error: &wasmtime::Error) -> String {
-    format!(
-        "{} {what}: {}",
-        path.display(),
-        escaped(&format!("{error:#}"))
-    )
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@
 pub mod app;
 mod bindings;
 mod compile_cache;
+mod component_loading;
 mod engine;
 mod guest_calls;
 mod guest_files;

@@ -16,14 +16,12 @@
 //! is thrown away, and the process and other backends carry on.
 
 use std::panic::AssertUnwindSafe;
-use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use futures_util::FutureExt;
 use tokio::sync::Semaphore;
-use wasmtime::component::{Component, Linker};
 use wasmtime::{Engine, Store};
 use zeroize::Zeroize;
 
@@ -32,7 +30,8 @@ use crate::error::{Error, Result};
 use crate::provider::{MatchedSecret, Pattern, ProviderError, SecretsProvider};
 use crate::value::SecretText;
 use crate::wasm::bindings::{GuestError, Provider, ProviderPre};
-use crate::wasm::compile_cache::{CompileCache, load_problem};
+use crate::wasm::compile_cache::CompileCache;
+use crate::wasm::component_loading::{World, load_component};
 use crate::wasm::engine::{deadline_ticks, shared_engine};
 use crate::wasm::guest_calls::{GetMatching, GetValue, GuestCall, ListNames};
 use crate::wasm::guest_reply::{Refused, ReplyCaps};
@@ -40,7 +39,7 @@ use crate::wasm::guest_text::{DEBUG_DETAIL_CHARS, MAX_VALUE_BYTES, escaped, esca
 use crate::wasm::guest_trap::{Stop, stop_cause};
 use crate::wasm::limits::InstanceLimits;
 use crate::wasm::off_thread_drop::DropOffThread;
-use crate::wasm::sandbox::{GuestSpec, GuestState, GuestStdio, shared_linker, shared_linker_built};
+use crate::wasm::sandbox::{GuestSpec, GuestState, GuestStdio, PROVIDER_LINKER};
 use crate::wasm::stall_pool::{StallPool, run_in};
 use crate::wasm::stalling_filesystems::grants_could_stall;
 use crate::wasm::tls::TlsClient;
@@ -87,38 +86,24 @@ impl WasmProvider {
             key: None,
             reason,
         };
-        let started = Instant::now();
         let tls = TlsClient::from_settings(&settings.tls).map_err(failed)?;
         let engine = shared_engine().map_err(failed)?.clone();
-        let (component, linker) = load_and_link(&engine, cache, &settings.path, failed);
-        let component = component?;
-        let compiled = started.elapsed();
-        let linker = linker.map_err(failed)?;
-        let pre = linker
-            .instantiate_pre(&component)
-            .map_err(|e| {
-                failed(load_problem(
-                    &settings.path,
-                    "needs an import this host does not grant",
-                    &e,
-                ))
-            })
-            .and_then(|pre| {
-                ProviderPre::new(pre).map_err(|e| {
-                    failed(load_problem(
-                        &settings.path,
-                        "does not export processpype:secrets/backend@0.1.0",
-                        &e,
-                    ))
-                })
-            })?;
+        let loaded = load_component(
+            &engine,
+            cache,
+            &settings.path,
+            &PROVIDER_LINKER,
+            &PROVIDER_WORLD,
+            failed,
+        )?;
         tracing::debug!(
             backend,
             path = %settings.path.display(),
-            read_and_compile_us = compiled.as_micros(),
-            link_us = (started.elapsed() - compiled).as_micros(),
+            read_and_compile_us = loaded.compiled.as_micros(),
+            link_us = loaded.linked.as_micros(),
             "wasm backend loaded"
         );
+        let pre = loaded.pre;
         let stall_pool = if grants_could_stall(&settings.grants) {
             let pool = StallPool::new(backend)
                 .map_err(|e| failed(format!("cannot start a thread pool for the backend: {e}")))?;
@@ -345,38 +330,12 @@ fn guest_error(error: GuestError, tls_problems: &[String]) -> ProviderError {
     }
 }
 
-/// The component at `path` (from `cache`, or compiled) and the shared
-/// linker. The first load in a process also builds the linker, which does
-/// not depend on the component: on a second thread, while the component is
-/// read, checked and mapped, so a command's first load waits for the
-/// slower of the two instead of both.
-fn load_and_link(
-    engine: &Engine,
-    cache: &CompileCache,
-    path: &Path,
-    failed: impl Fn(String) -> Error,
-) -> (
-    Result<Component>,
-    std::result::Result<&'static Linker<GuestState>, String>,
-) {
-    if shared_linker_built() {
-        return (cache.load_file(engine, path, failed), shared_linker(engine));
-    }
-    std::thread::scope(|scope| {
-        let linking = std::thread::Builder::new()
-            .name("pp-secrets-link".into())
-            .spawn_scoped(scope, || shared_linker(engine));
-        let component = cache.load_file(engine, path, failed);
-        let linker = match linking {
-            Ok(handle) => handle
-                .join()
-                .unwrap_or_else(|_| Err("building the Wasm linker panicked".into())),
-            // No second thread to be had: build it here.
-            Err(_) => shared_linker(engine),
-        };
-        (component, linker)
-    })
-}
+/// What a provider component must be: the provider world.
+static PROVIDER_WORLD: World<GuestState, ProviderPre<GuestState>> = World {
+    missing_import: "needs an import this host does not grant",
+    missing_export: "does not export processpype:secrets/backend@0.1.0",
+    typed: ProviderPre::new,
+};
 
 /// The glob a guest is sent for `pattern` (an exact name has its wildcard
 /// characters escaped).

@@ -15,9 +15,8 @@
 //!   log. An app: its arguments, and stdio as its policy says;
 //! - clocks and random numbers (harmless, and needed by ordinary code).
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-use wasmtime::Engine;
 use wasmtime::component::Linker;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{FsPerms, ResourceTable, WasiCtx, WasiCtxView, WasiView};
@@ -26,6 +25,7 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 use std::os::fd::AsRawFd;
 
 use crate::config::{Grants, Limits, open_granted_dir};
+use crate::wasm::component_loading::HostLinker;
 use crate::wasm::guest_files::{self, GuestFiles, OpenFiles};
 use crate::wasm::guest_http_memory;
 use crate::wasm::guest_listings;
@@ -64,27 +64,10 @@ pub(crate) enum GuestStdio {
     },
 }
 
-/// The process's provider linker, once built.
-static LINKER: OnceLock<Result<Linker<GuestState>, String>> = OnceLock::new();
-
 /// The imports every provider is linked against: WASI and wasi:http, whose
 /// every call consults the instance's [`WasiCtx`] and [`HttpGrants`] (and
 /// so its grants). Built once per process, for the shared engine.
-pub(crate) fn shared_linker(engine: &Engine) -> Result<&'static Linker<GuestState>, String> {
-    LINKER
-        .get_or_init(|| {
-            let mut linker = Linker::new(engine);
-            add_wasi(&mut linker)?;
-            Ok(linker)
-        })
-        .as_ref()
-        .map_err(Clone::clone)
-}
-
-/// Whether [`shared_linker`] has been built (or has failed) already.
-pub(crate) fn shared_linker_built() -> bool {
-    LINKER.get().is_some()
-}
+pub(crate) static PROVIDER_LINKER: HostLinker<GuestState> = HostLinker::new(add_wasi::<GuestState>);
 
 /// Adds WASI (with the host's own `open-at`, `guest_files`) and wasi:http
 /// to `linker`, for a store whose data is a guest.

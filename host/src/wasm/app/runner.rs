@@ -12,7 +12,7 @@
 
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::FutureExt;
@@ -28,7 +28,8 @@ use crate::manager::SecretsManager;
 use crate::wasm::app::app_secrets::AppSecrets;
 use crate::wasm::app::bindings::{manager, wasi_config};
 use crate::wasm::app::policy::{AppPolicy, AppStdio};
-use crate::wasm::compile_cache::{CompileCache, load_problem};
+use crate::wasm::compile_cache::CompileCache;
+use crate::wasm::component_loading::{HostLinker, World, load_component};
 use crate::wasm::engine::{deadline_ticks, shared_engine};
 use crate::wasm::guest_files::{GuestFiles, OpenFiles};
 use crate::wasm::guest_text::{DEBUG_DETAIL_CHARS, escaped, escaped_at_length};
@@ -101,21 +102,23 @@ impl HasData for Secrets {
 }
 
 /// WASI, wasi:http and the two secrets interfaces, built once per process.
-fn app_linker(engine: &Engine) -> std::result::Result<&'static Linker<AppState>, String> {
-    static LINKER: OnceLock<std::result::Result<Linker<AppState>, String>> = OnceLock::new();
-    LINKER
-        .get_or_init(|| {
-            let mut linker = Linker::new(engine);
-            add_wasi(&mut linker)?;
-            manager::add_to_linker::<AppState, Secrets>(&mut linker, |s| &mut s.secrets)
-                .map_err(|e| format!("cannot link the manager interface: {e}"))?;
-            wasi_config::add_to_linker::<AppState, Secrets>(&mut linker, |s| &mut s.secrets)
-                .map_err(|e| format!("cannot link wasi:config: {e}"))?;
-            Ok(linker)
-        })
-        .as_ref()
-        .map_err(Clone::clone)
+static APP_LINKER: HostLinker<AppState> = HostLinker::new(add_app_imports);
+
+/// Adds an app's imports to `linker`.
+fn add_app_imports(linker: &mut Linker<AppState>) -> std::result::Result<(), String> {
+    add_wasi(linker)?;
+    manager::add_to_linker::<AppState, Secrets>(linker, |s| &mut s.secrets)
+        .map_err(|e| format!("cannot link the manager interface: {e}"))?;
+    wasi_config::add_to_linker::<AppState, Secrets>(linker, |s| &mut s.secrets)
+        .map_err(|e| format!("cannot link wasi:config: {e}"))
 }
+
+/// What an app component must be: a WASI command.
+static APP_WORLD: World<AppState, CommandPre<AppState>> = World {
+    missing_import: "needs an import this host does not serve",
+    missing_export: "is not a WASI command (it does not export wasi:cli/run)",
+    typed: CommandPre::new,
+};
 
 impl WasmApp {
     /// Loads the app component at `path`, compiling it or taking it from
@@ -128,26 +131,7 @@ impl WasmApp {
             reason,
         };
         let engine = shared_engine().map_err(failed)?.clone();
-        let component = cache.load_file(&engine, path, failed)?;
-        let linker = app_linker(&engine).map_err(failed)?;
-        let pre = linker
-            .instantiate_pre(&component)
-            .map_err(|e| {
-                failed(load_problem(
-                    path,
-                    "needs an import this host does not serve",
-                    &e,
-                ))
-            })
-            .and_then(|pre| {
-                CommandPre::new(pre).map_err(|e| {
-                    failed(load_problem(
-                        path,
-                        "is not a WASI command (it does not export wasi:cli/run)",
-                        &e,
-                    ))
-                })
-            })?;
+        let pre = load_component(&engine, cache, path, &APP_LINKER, &APP_WORLD, failed)?.pre;
         Ok(Self {
             path: path.to_path_buf(),
             engine,
