@@ -33,15 +33,7 @@ impl Failure {
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Failure::Secrets(e) => {
-                write!(f, "{e}")?;
-                let mut source = std::error::Error::source(e);
-                while let Some(cause) = source {
-                    write!(f, ": {cause}")?;
-                    source = cause.source();
-                }
-                Ok(())
-            }
+            Failure::Secrets(e) => f.write_str(&with_causes(e)),
             Failure::Usage(m) | Failure::Disabled(m) | Failure::Spawn(m) => f.write_str(m),
         }
     }
@@ -51,4 +43,17 @@ impl From<Error> for Failure {
     fn from(e: Error) -> Self {
         Failure::Secrets(e)
     }
+}
+
+/// `error` and each of its causes, joined by `: ` (a library error keeps
+/// its causes as sources, not in its own message).
+pub fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }

@@ -80,15 +80,15 @@ pub enum Error {
     },
 
     /// A `load` declaration could not be served.
-    #[error("load declaration {declaration:?}: {reason}")]
+    #[error("load declaration {declaration:?}: {problem}")]
     Load {
         /// The declaration as written, `backend:pattern`.
         declaration: String,
         /// What went wrong.
-        reason: String,
-        /// Whether this is a not-found (an exact name that does not exist)
-        /// or a backend failure.
-        kind: ErrorKind,
+        problem: LoadProblem,
+        /// The backend's error behind it, when there is one.
+        #[source]
+        cause: Option<Box<Error>>,
     },
 
     /// The configuration is invalid.
@@ -101,12 +101,13 @@ pub enum Error {
     },
 
     /// A configuration or secrets file could not be read.
-    #[error("cannot read {}: {reason}", path.display())]
+    #[error("cannot read {}", path.display())]
     ReadFile {
         /// The file.
         path: PathBuf,
         /// The operating system's reason.
-        reason: String,
+        #[source]
+        source: std::io::Error,
     },
 
     /// A `${secret://...}` token could not be resolved.
@@ -174,7 +175,11 @@ impl Error {
         match self {
             Error::NotFound { .. } | Error::UnknownBackend { .. } => ErrorKind::NotFound,
             Error::Backend { .. } => ErrorKind::Backend,
-            Error::Load { kind, .. } => *kind,
+            Error::Load { problem, cause, .. } => match (problem, cause) {
+                (LoadProblem::NoSuchSecret { .. }, _) => ErrorKind::NotFound,
+                (LoadProblem::CannotList, Some(cause)) => cause.kind(),
+                _ => ErrorKind::Backend,
+            },
             Error::Config { .. } | Error::ReadFile { .. } => ErrorKind::Config,
             Error::Token { source, .. } => source.kind(),
             Error::InvalidKey { .. } | Error::InvalidLimit { .. } | Error::InvalidGrant { .. } => {
@@ -204,6 +209,34 @@ impl Error {
             message: message.into(),
         }
     }
+}
+
+/// Why a `load` declaration failed ([`Error::Load`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadProblem {
+    /// The declaration names a backend that is not configured.
+    #[error("unknown backend {backend:?}")]
+    UnknownBackend {
+        /// The backend named.
+        backend: String,
+    },
+    /// The backend could not list the matching secrets (its error is the
+    /// [`Error::Load`]'s source).
+    #[error("cannot list its secrets")]
+    CannotList,
+    /// An exact name that the backend does not have.
+    #[error("names a secret that does not exist in backend {backend:?}")]
+    NoSuchSecret {
+        /// The backend asked.
+        backend: String,
+    },
+    /// Every matching secret failed to load (each was logged).
+    #[error("every secret it matched failed to load ({failed} failed)")]
+    AllFailed {
+        /// How many failed.
+        failed: usize,
+    },
 }
 
 /// The result type of this crate.

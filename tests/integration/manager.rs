@@ -10,7 +10,7 @@ use pp_secrets::{
     async_trait,
 };
 
-use crate::support::block_on;
+use crate::support::{block_on, with_causes};
 
 /// A provider over a mutable map, counting calls; names in `failing` fail.
 #[derive(Default)]
@@ -329,7 +329,7 @@ fn load_where_every_secret_fails_is_a_backend_error() {
     assert_eq!(e.kind(), ErrorKind::Backend);
     assert!(
         e.to_string()
-            .contains("all secrets failed to load for declaration"),
+            .contains("every secret it matched failed to load"),
         "{e}"
     );
     assert!(e.to_string().contains("m:db_*"), "{e}");
@@ -367,7 +367,12 @@ fn failure_to_list_is_a_backend_error() {
     let m = manager_with(Arc::new(p), "", true);
     let e = block_on(m.load_declarations(&["m:*"])).expect_err("list failed");
     assert_eq!(e.kind(), ErrorKind::Backend);
-    assert!(e.to_string().contains("listing refused"), "{e}");
+    // The backend's error is kept as the cause.
+    let message = with_causes(&e);
+    assert!(
+        message.contains("cannot list its secrets: ") && message.contains("listing refused"),
+        "{message}"
+    );
     assert_eq!(
         block_on(m.list("m:*")).expect_err("list failed").kind(),
         ErrorKind::Backend

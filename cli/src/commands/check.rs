@@ -8,7 +8,7 @@ use std::path::Path;
 use clap::Args;
 
 use crate::exit_codes;
-use crate::failure::Failure;
+use crate::failure::{Failure, with_causes};
 use crate::output;
 
 /// `check` (no arguments of its own).
@@ -37,7 +37,7 @@ impl Check {
                 Ok(()) => "reachable".to_owned(),
                 Err(e) => {
                     note(&e);
-                    format!("UNREACHABLE: {e}")
+                    format!("UNREACHABLE: {}", with_causes(&e))
                 }
             };
             output::line(&format!(
@@ -52,7 +52,7 @@ impl Check {
                 Ok(d) => super::load::counts(&d),
                 Err(e) => {
                     note(&e);
-                    format!("FAILED: {e}")
+                    format!("FAILED: {}", with_causes(&e))
                 }
             };
             output::line(&format!("  {declaration}: {status}"));

@@ -92,9 +92,9 @@ impl ConfigDocument {
 /// Reads a YAML file and applies `${VAR}` expansion to every string in it,
 /// exactly as for the config.
 pub(crate) fn read_yaml_file(path: &Path) -> Result<Value> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::ReadFile {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::ReadFile {
         path: path.to_path_buf(),
-        reason: e.to_string(),
+        source,
     })?;
     parse_yaml_expanded(&text, Some(path))
 }

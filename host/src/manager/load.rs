@@ -7,7 +7,7 @@
 //! matches nothing is a not-found error; a glob that matches nothing is a
 //! warning.
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, LoadProblem, Result};
 use crate::key::SecretKey;
 use crate::manager::SecretsManager;
 use crate::value::SecretValue;
@@ -60,21 +60,23 @@ impl SecretsManager {
     /// Runs one declaration.
     pub async fn load_declaration(&self, declaration: &str) -> Result<DeclarationReport> {
         let key = SecretKey::parse(declaration)?;
-        let fail = |kind: ErrorKind, reason: String| Error::Load {
+        let fail = |problem: LoadProblem, cause: Option<Error>| Error::Load {
             declaration: declaration.to_owned(),
-            reason,
-            kind,
+            problem,
+            cause: cause.map(Box::new),
         };
         let backend = self.inner.backends.get(key.backend).ok_or_else(|| {
             fail(
-                ErrorKind::Backend,
-                format!("unknown backend {:?}", key.backend),
+                LoadProblem::UnknownBackend {
+                    backend: key.backend.to_owned(),
+                },
+                None,
             )
         })?;
         let (pattern, found) = backend
             .fetch_matching(key.name)
             .await
-            .map_err(|e| fail(ErrorKind::Backend, format!("cannot list its secrets: {e}")))?;
+            .map_err(|e| fail(LoadProblem::CannotList, Some(e)))?;
 
         let mut report = DeclarationReport {
             declaration: declaration.to_owned(),
@@ -117,12 +119,10 @@ impl SecretsManager {
         if report.matched == 0 {
             if pattern.is_exact() {
                 return Err(fail(
-                    ErrorKind::NotFound,
-                    format!(
-                        "load declaration {declaration:?} names a secret that does not exist \
-                         in backend {:?}",
-                        key.backend
-                    ),
+                    LoadProblem::NoSuchSecret {
+                        backend: key.backend.to_owned(),
+                    },
+                    None,
                 ));
             }
             tracing::warn!(
@@ -131,11 +131,10 @@ impl SecretsManager {
             );
         } else if report.loaded == 0 {
             return Err(fail(
-                ErrorKind::Backend,
-                format!(
-                    "all secrets failed to load for declaration {declaration:?} ({} failed)",
-                    report.failed.len()
-                ),
+                LoadProblem::AllFailed {
+                    failed: report.failed.len(),
+                },
+                None,
             ));
         }
         tracing::debug!(

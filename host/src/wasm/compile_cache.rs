@@ -94,9 +94,9 @@ impl CompileCache {
         path: &Path,
         failed: impl Fn(String) -> Error,
     ) -> Result<Component> {
-        let read_error = |e: std::io::Error| Error::ReadFile {
+        let read_error = |source: std::io::Error| Error::ReadFile {
             path: path.to_path_buf(),
-            reason: e.to_string(),
+            source,
         };
         let invalid = |e: wasmtime::Error| failed(problem(path, "is not a valid component", &e));
         let compile_in_memory = || {

@@ -228,7 +228,7 @@ fn every_secret_failing_is_a_backend_error_with_the_aws_code() {
     assert_eq!(e.kind(), ErrorKind::Backend);
     assert!(
         e.to_string()
-            .contains("all secrets failed to load for declaration"),
+            .contains("every secret it matched failed to load"),
         "{e}"
     );
 }
