@@ -71,7 +71,7 @@ pub fn interpolation(text: &str) {
 /// to operators has no control characters and is capped.
 #[cfg(feature = "wasm")]
 pub fn guest_reply(pattern: &str, names: Vec<String>, values: Vec<String>) {
-    use crate::provider::Pattern;
+    use crate::secrets_provider::Pattern;
     use crate::wasm::fuzzing::{check_matches, check_names, escaped};
 
     for text in names.iter().chain(&values) {

@@ -23,7 +23,7 @@
 //! [`config`] (the YAML model, `${VAR}` expansion),
 //! [`key`] (`backend:name`, prefixes), [`value`] (redacted, zeroized
 //! values), [`manager`] (cache, get, load), [`tokens`] (`${secret://}`),
-//! [`application`] (service integration), [`provider`] (the backend trait),
+//! [`application`] (service integration), [`secrets_provider`] (the trait every backend implements),
 //! [`providers`] (the built-in backends) and `wasm` (providers as
 //! sandboxed WebAssembly components, and Wasm apps that read secrets under
 //! an allow-list; the `wasm` feature).
@@ -36,8 +36,8 @@ pub mod error;
 pub mod fuzzing;
 pub mod key;
 pub mod manager;
-pub mod provider;
 pub mod providers;
+pub mod secrets_provider;
 pub mod tokens;
 pub mod value;
 #[cfg(feature = "wasm")]
@@ -49,6 +49,6 @@ pub use config::{ConfigDocument, SecretsConfig};
 pub use error::{Error, ErrorKind, Result};
 pub use key::{BackendPrefix, SecretKey};
 pub use manager::{DeclarationReport, LoadReport, ManagerBuilder, SecretsManager};
-pub use provider::{MatchedSecret, Pattern, ProviderError, SecretsProvider};
+pub use secrets_provider::{MatchedSecret, Pattern, ProviderError, SecretsProvider};
 pub use tokens::{render_file, resolve_tokens};
 pub use value::{SecretObject, SecretText, SecretValue};

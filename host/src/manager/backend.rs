@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::error::Error;
 use crate::key::BackendPrefix;
-use crate::provider::{MatchedSecret, Pattern, ProviderError, SecretsProvider};
+use crate::secrets_provider::{MatchedSecret, Pattern, ProviderError, SecretsProvider};
 use crate::value::SecretText;
 
 /// A provider with its name and prefix.

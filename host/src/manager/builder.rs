@@ -9,8 +9,8 @@ use crate::key::{BackendPrefix, backend_name_problem, declaration_problem};
 use crate::manager::backend::Backend;
 use crate::manager::cache::SecretCache;
 use crate::manager::{Inner, SecretsManager};
-use crate::provider::SecretsProvider;
 use crate::providers::provider_for;
+use crate::secrets_provider::SecretsProvider;
 
 /// Builds a [`SecretsManager`]: backends by name, caching, declarations.
 ///

@@ -4,7 +4,7 @@ use crate::config::BackendKind;
 use crate::providers::BuiltIn;
 use async_trait::async_trait;
 
-use crate::provider::{Pattern, ProviderError, SecretsProvider};
+use crate::secrets_provider::{Pattern, ProviderError, SecretsProvider};
 use crate::value::SecretText;
 
 /// The `env` row of the backend-type table: no settings of its own.

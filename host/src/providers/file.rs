@@ -20,8 +20,8 @@ use super::{SecretMap, matching_names, matching_secrets};
 use crate::config::BackendKind;
 use crate::config::tree::scalar_spelling;
 use crate::config::{UnsetVariable, expand_from_env};
-use crate::provider::{MatchedSecret, Pattern, ProviderError, SecretsProvider};
 use crate::providers::BuiltIn;
+use crate::secrets_provider::{MatchedSecret, Pattern, ProviderError, SecretsProvider};
 use crate::value::SecretText;
 
 /// The `file` row of the backend-type table: `path`, required.

@@ -27,7 +27,7 @@ use std::path::PathBuf;
 use crate::config::fields::Fields;
 use crate::config::{BackendConfig, SecretsConfig};
 use crate::error::Result;
-use crate::provider::{MatchedSecret, Pattern, ProviderError, SecretsProvider};
+use crate::secrets_provider::{MatchedSecret, Pattern, ProviderError, SecretsProvider};
 use crate::value::SecretText;
 
 /// A map keyed by full secret names (hashed with foldhash: the names come

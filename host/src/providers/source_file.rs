@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use tokio::sync::OnceCell;
 use zeroize::Zeroizing;
 
-use crate::provider::ProviderError;
+use crate::secrets_provider::ProviderError;
 
 /// A file parsed into `T` on first access.
 pub struct SourceFile<T> {

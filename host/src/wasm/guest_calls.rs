@@ -7,7 +7,7 @@ use std::future::Future;
 
 use wasmtime::Store;
 
-use crate::provider::Pattern;
+use crate::secrets_provider::Pattern;
 use crate::value::SecretText;
 use crate::wasm::bindings::{GuestError, Provider};
 use crate::wasm::guest_reply::{self, Matched, Refused, ReplyCaps};

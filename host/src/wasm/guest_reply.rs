@@ -20,7 +20,7 @@
 
 use std::collections::HashSet;
 
-use crate::provider::{Pattern, ProviderError};
+use crate::secrets_provider::{Pattern, ProviderError};
 use crate::value::SecretText;
 use crate::wasm::bindings::{GuestError, GuestMatched};
 use crate::wasm::guest_text::{MAX_VALUE_BYTES, escaped, name_problem, value_problem};

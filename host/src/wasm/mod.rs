@@ -45,7 +45,7 @@ mod warning_limit;
 /// The host's checks of guest replies and text, for the fuzz target.
 #[cfg(feature = "fuzzing")]
 pub(crate) mod fuzzing {
-    use crate::provider::Pattern;
+    use crate::secrets_provider::Pattern;
     use crate::wasm::bindings::GuestMatched;
     use crate::wasm::guest_reply::{ReplyCaps, checked_matches, checked_names};
     pub(crate) use crate::wasm::guest_text::escaped;

@@ -27,7 +27,7 @@ use zeroize::Zeroize;
 
 use crate::config::WasmSettings;
 use crate::error::{Error, Result};
-use crate::provider::{MatchedSecret, Pattern, ProviderError, SecretsProvider};
+use crate::secrets_provider::{MatchedSecret, Pattern, ProviderError, SecretsProvider};
 use crate::value::SecretText;
 use crate::wasm::bindings::{GuestError, Provider, ProviderPre};
 use crate::wasm::compile_cache::CompileCache;

@@ -10,7 +10,7 @@ use aws_sdk_secretsmanager::config::ProvideCredentials;
 use aws_sdk_secretsmanager::error::DisplayErrorContext;
 
 use crate::config::AwsSettings;
-use crate::provider::ProviderError;
+use crate::secrets_provider::ProviderError;
 
 /// A client for `settings`: the given region, profile and endpoint, or the
 /// standard AWS chain for whatever is not set, with bounded retries (throttling,

@@ -4,7 +4,7 @@
 
 use aws_sdk_secretsmanager::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
-use crate::provider::ProviderError;
+use crate::secrets_provider::ProviderError;
 use crate::value::SecretText;
 
 /// The AWS error code for a resource that does not exist.

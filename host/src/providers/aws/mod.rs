@@ -32,7 +32,7 @@ use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType};
 use futures_util::stream::{self, StreamExt};
 use tokio::sync::OnceCell;
 
-use crate::provider::{MatchedSecret, Pattern, ProviderError, SecretsProvider};
+use crate::secrets_provider::{MatchedSecret, Pattern, ProviderError, SecretsProvider};
 use crate::value::SecretText;
 
 /// Names a `BatchGetSecretValue` call may carry.

@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 
 use crate::config::BackendKind;
-use crate::provider::{MatchedSecret, Pattern, ProviderError, SecretsProvider};
 use crate::providers::BuiltIn;
 use crate::providers::source_file::SourceFile;
 use crate::providers::{SecretMap, matching_names, matching_secrets};
+use crate::secrets_provider::{MatchedSecret, Pattern, ProviderError, SecretsProvider};
 use crate::value::SecretText;
 use syntax::parse_dotenv;
 

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use crate::config::{Grants, HostGrant, Limits, TlsSettings, checked_dir_grant};
 use crate::error::{Error, Result};
 use crate::key::SecretKey;
-use crate::provider::Pattern;
+use crate::secrets_provider::Pattern;
 use crate::wasm::guest_text::escaped;
 use crate::wasm::limits::InstanceLimits;
 
