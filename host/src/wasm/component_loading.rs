@@ -12,7 +12,7 @@
 //! instead of both.
 
 use std::path::Path;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use wasmtime::Engine;
@@ -21,17 +21,18 @@ use wasmtime::component::{Component, InstancePre, Linker};
 use crate::error::{Error, Result};
 use crate::wasm::compile_cache::CompileCache;
 use crate::wasm::guest_text::escaped;
+use crate::wasm::host_error::HostError;
 
 /// A host's linker: what its guests import, built once per process.
 pub(crate) struct HostLinker<T: 'static> {
-    built: OnceLock<std::result::Result<Linker<T>, String>>,
-    add_imports: fn(&mut Linker<T>) -> std::result::Result<(), String>,
+    built: OnceLock<std::result::Result<Linker<T>, Arc<HostError>>>,
+    add_imports: fn(&mut Linker<T>) -> std::result::Result<(), HostError>,
 }
 
 impl<T: 'static> HostLinker<T> {
     /// A linker whose imports `add_imports` adds, when first asked for.
     pub(crate) const fn new(
-        add_imports: fn(&mut Linker<T>) -> std::result::Result<(), String>,
+        add_imports: fn(&mut Linker<T>) -> std::result::Result<(), HostError>,
     ) -> Self {
         Self {
             built: OnceLock::new(),
@@ -40,15 +41,15 @@ impl<T: 'static> HostLinker<T> {
     }
 
     /// The linker, built on first use (for the process's one engine).
-    fn get(&self, engine: &Engine) -> std::result::Result<&Linker<T>, String> {
+    fn get(&self, engine: &Engine) -> std::result::Result<&Linker<T>, HostError> {
         self.built
             .get_or_init(|| {
                 let mut linker = Linker::new(engine);
-                (self.add_imports)(&mut linker)?;
+                (self.add_imports)(&mut linker).map_err(Arc::new)?;
                 Ok(linker)
             })
             .as_ref()
-            .map_err(Clone::clone)
+            .map_err(|e| HostError::Shared(Arc::clone(e)))
     }
 }
 
@@ -94,7 +95,7 @@ where
     let (component, linker) = read_and_link(engine, cache, path, linker, &failed);
     let component = component?;
     let compiled = started.elapsed();
-    let linker = linker.map_err(&failed)?;
+    let linker = linker.map_err(|e| failed(e.report()))?;
     let linked = linker
         .instantiate_pre(&component)
         .map_err(|e| failed(problem(path, world.missing_import, &e)))?;
@@ -116,7 +117,7 @@ fn read_and_link<T: 'static>(
     failed: &impl Fn(String) -> Error,
 ) -> (
     Result<Component>,
-    std::result::Result<&'static Linker<T>, String>,
+    std::result::Result<&'static Linker<T>, HostError>,
 )
 where
     Linker<T>: Sync,
@@ -131,9 +132,7 @@ where
             .spawn_scoped(scope, || linker.get(engine));
         let component = read();
         let linked = match linking {
-            Ok(handle) => handle
-                .join()
-                .unwrap_or_else(|_| Err("building the Wasm linker panicked".into())),
+            Ok(handle) => handle.join().unwrap_or(Err(HostError::LinkerPanicked)),
             // No second thread to be had: build it here.
             Err(_) => linker.get(engine),
         };

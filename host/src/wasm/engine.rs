@@ -7,28 +7,30 @@
 //! call) has passed, so a guest spinning in a loop stops within one tick of
 //! its time limit.
 
+use std::sync::Arc;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use crate::wasm::host_error::HostError;
 use wasmtime::{Config, Engine};
 
 /// How often the epoch advances: the granularity of call time limits.
 pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(10);
 
 /// The shared engine, created (with its epoch thread) on first use.
-pub(crate) fn shared_engine() -> Result<&'static Engine, String> {
-    static ENGINE: OnceLock<Result<Engine, String>> = OnceLock::new();
+pub(crate) fn shared_engine() -> Result<&'static Engine, HostError> {
+    static ENGINE: OnceLock<Result<Engine, Arc<HostError>>> = OnceLock::new();
     ENGINE
-        .get_or_init(new_engine)
+        .get_or_init(|| new_engine().map_err(Arc::new))
         .as_ref()
-        .map_err(Clone::clone)
+        .map_err(|e| HostError::Shared(Arc::clone(e)))
 }
 
-fn new_engine() -> Result<Engine, String> {
+fn new_engine() -> Result<Engine, HostError> {
     let mut config = Config::new();
     config.wasm_component_model(true);
     config.epoch_interruption(true);
-    let engine = Engine::new(&config).map_err(|e| format!("cannot start wasmtime: {e}"))?;
+    let engine = Engine::new(&config).map_err(HostError::Engine)?;
     let ticking = engine.clone();
     std::thread::Builder::new()
         .name("pp-secrets-epoch".into())
@@ -38,7 +40,7 @@ fn new_engine() -> Result<Engine, String> {
                 ticking.increment_epoch();
             }
         })
-        .map_err(|e| format!("cannot start the Wasm epoch thread: {e}"))?;
+        .map_err(HostError::EpochThread)?;
     Ok(engine)
 }
 

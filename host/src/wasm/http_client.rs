@@ -168,7 +168,7 @@ async fn handshake(
 ) -> Result<tokio_rustls::client::TlsStream<TcpStream>, SendFailure> {
     let config = tls.config().map_err(|problem| SendFailure {
         error: HttpError::TlsProtocolError,
-        tls_problem: Some(problem),
+        tls_problem: Some(problem.report()),
     })?;
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     let name =

@@ -28,6 +28,7 @@ mod guest_log;
 mod guest_reply;
 mod guest_text;
 mod guest_trap;
+mod host_error;
 mod http_client;
 mod http_grants;
 mod limits;

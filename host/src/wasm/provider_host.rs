@@ -86,8 +86,8 @@ impl WasmProvider {
             key: None,
             reason,
         };
-        let tls = TlsClient::from_settings(&settings.tls).map_err(failed)?;
-        let engine = shared_engine().map_err(failed)?.clone();
+        let tls = TlsClient::from_settings(&settings.tls).map_err(|e| failed(e.report()))?;
+        let engine = shared_engine().map_err(|e| failed(e.report()))?.clone();
         let loaded = load_component(
             &engine,
             cache,
@@ -222,7 +222,7 @@ impl WasmProvider {
             stdio: GuestStdio::Log,
         })
         .await
-        .map_err(ProviderError::Failed)?;
+        .map_err(|e| ProviderError::Failed(e.report()))?;
         let off_thread = state.files_could_stall();
         let mut store = DropOffThread::new(Store::new(&self.engine, state), off_thread);
         store.limiter(|state| &mut state.memory);

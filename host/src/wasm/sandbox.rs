@@ -30,6 +30,7 @@ use crate::wasm::guest_files::{self, GuestFiles, OpenFiles};
 use crate::wasm::guest_http_memory;
 use crate::wasm::guest_listings;
 use crate::wasm::guest_log::GuestLog;
+use crate::wasm::host_error::HostError;
 use crate::wasm::http_grants::{HttpGrants, TlsProblems};
 use crate::wasm::limits::{HostCharge, InstanceLimits, MemoryBudget};
 use crate::wasm::stalling_filesystems::any_could_stall;
@@ -73,16 +74,13 @@ pub(crate) static PROVIDER_LINKER: HostLinker<GuestState> = HostLinker::new(add_
 /// to `linker`, for a store whose data is a guest.
 pub(crate) fn add_wasi<T: GuestFiles + WasiHttpView + 'static>(
     linker: &mut Linker<T>,
-) -> Result<(), String> {
-    wasmtime_wasi::p2::add_to_linker_async(linker).map_err(|e| format!("cannot link WASI: {e}"))?;
-    guest_files::replace_open_at(linker)
-        .map_err(|e| format!("cannot link the host's open-at: {e}"))?;
-    guest_listings::replace_read_directory(linker)
-        .map_err(|e| format!("cannot link the host's read-directory: {e}"))?;
-    wasmtime_wasi_http::p2::add_only_http_to_linker_async(linker)
-        .map_err(|e| format!("cannot link wasi:http: {e}"))?;
-    guest_http_memory::charge_http_objects(linker)
-        .map_err(|e| format!("cannot link the host's HTTP objects: {e}"))
+) -> Result<(), HostError> {
+    let link = |what: &'static str| move |source| HostError::Link { what, source };
+    wasmtime_wasi::p2::add_to_linker_async(linker).map_err(link("WASI"))?;
+    guest_files::replace_open_at(linker).map_err(link("the host's open-at"))?;
+    guest_listings::replace_read_directory(linker).map_err(link("the host's read-directory"))?;
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(linker).map_err(link("wasi:http"))?;
+    guest_http_memory::charge_http_objects(linker).map_err(link("the host's HTTP objects"))
 }
 
 impl WasiHttpView for GuestState {
@@ -134,13 +132,13 @@ impl GuestState {
     /// directories are opened and checked on tokio's blocking pool, where
     /// one on a filesystem that stopped answering holds a pool thread and
     /// not the caller, whose timeout then ends the call.
-    pub(crate) async fn build(spec: GuestSpec) -> Result<Self, String> {
+    pub(crate) async fn build(spec: GuestSpec) -> Result<Self, HostError> {
         if spec.grants.dirs.is_empty() {
             return Self::new(spec);
         }
         tokio::task::spawn_blocking(move || Self::new(spec))
             .await
-            .map_err(|e| format!("cannot set up the sandbox: {e}"))?
+            .map_err(HostError::Setup)?
     }
 
     /// Whether a granted directory could stall (its filesystem calls run
@@ -156,7 +154,7 @@ impl GuestState {
 
     /// The state of a fresh instance as `spec` describes it, made here.
     /// Fails when a granted directory cannot be opened.
-    fn new(spec: GuestSpec) -> Result<Self, String> {
+    fn new(spec: GuestSpec) -> Result<Self, HostError> {
         let GuestSpec {
             name,
             grants,
@@ -177,9 +175,12 @@ impl GuestState {
             .map(|dir| {
                 open_granted_dir(dir)
                     .map(|opened| (dir, opened))
-                    .map_err(|problem| format!("granted directory {} {problem}", dir.display()))
+                    .map_err(|problem| HostError::Grant {
+                        dir: dir.clone(),
+                        problem,
+                    })
             })
-            .collect::<Result<Vec<_>, String>>()?;
+            .collect::<Result<Vec<_>, HostError>>()?;
         // Filesystem calls run on the calling thread, unless a grant could
         // stall (`stalling_filesystems`); `guest_files` makes sure none can
         // block on a FIFO or device. Set before the preopens, which copy it.
@@ -209,25 +210,24 @@ impl GuestState {
         for (dir, opened) in &granted {
             let host_path = format!("/proc/self/fd/{}", opened.as_raw_fd());
             let Some(guest_path) = dir.to_str() else {
-                return Err(format!(
-                    "granted directory {} is not valid UTF-8",
-                    dir.display()
-                ));
+                return Err(HostError::GrantNotUtf8 {
+                    dir: dir.to_path_buf(),
+                });
             };
             wasi.preopened_dir(&host_path, guest_path, FsPerms::ReadOnly)
-                .map_err(|e| format!("cannot open granted directory {}: {e}", dir.display()))?;
+                .map_err(|source| HostError::OpenGrant {
+                    dir: dir.to_path_buf(),
+                    source,
+                })?;
         }
         let memory = MemoryBudget::new(limits.memory_mb);
         let handles = memory
             .host()
             .charge(limits.handles.saturating_mul(Limits::HANDLE_BYTES))
-            .ok_or_else(|| {
-                format!(
-                    "limits.handles ({}) takes {} KiB of limits.memory_mb ({} MiB): raise memory_mb or lower handles",
-                    limits.handles,
-                    limits.handles.saturating_mul(Limits::HANDLE_BYTES) >> 10,
-                    limits.memory_mb
-                )
+            .ok_or(HostError::TableTooLarge {
+                handles: limits.handles,
+                table_kib: limits.handles.saturating_mul(Limits::HANDLE_BYTES) >> 10,
+                memory_mb: limits.memory_mb,
             })?;
         let files = OpenFiles::new(limits.open_files, inline, memory.host());
         Ok(Self {

@@ -27,6 +27,7 @@ use zeroize::Zeroizing;
 
 use crate::config::TlsSettings;
 use crate::wasm::guest_text::escaped;
+use crate::wasm::host_error::HostError;
 
 /// How a guest's HTTPS connections are made: the process's defaults, or a
 /// backend's (or app's) own trust and client certificate.
@@ -43,7 +44,7 @@ impl TlsClient {
     /// The client for `settings`: reads the CA bundle and the client
     /// certificate and key now, so that a missing or malformed file fails
     /// the load naming it, not the first request.
-    pub(crate) fn from_settings(settings: &TlsSettings) -> Result<Self, String> {
+    pub(crate) fn from_settings(settings: &TlsSettings) -> Result<Self, HostError> {
         if settings.is_default() {
             return Ok(Self::Default);
         }
@@ -59,7 +60,7 @@ impl TlsClient {
                 let key = read_private_key(key)?;
                 builder
                     .with_client_auth_cert(chain, key)
-                    .map_err(|e| format!("tls.client_key does not fit tls.client_cert: {e}"))?
+                    .map_err(HostError::TlsKeyMismatch)?
             }
             _ => builder.with_no_client_auth(),
         };
@@ -67,14 +68,15 @@ impl TlsClient {
     }
 
     /// The rustls configuration to connect with.
-    pub(crate) fn config(&self) -> Result<Arc<ClientConfig>, String> {
+    pub(crate) fn config(&self) -> Result<Arc<ClientConfig>, HostError> {
         match self {
             Self::Custom(config) => Ok(Arc::clone(config)),
             Self::Default => {
-                static DEFAULT: OnceLock<Result<Arc<ClientConfig>, String>> = OnceLock::new();
+                static DEFAULT: OnceLock<Result<Arc<ClientConfig>, Arc<HostError>>> =
+                    OnceLock::new();
                 DEFAULT
                     .get_or_init(|| {
-                        let builder = config_builder()?;
+                        let builder = config_builder().map_err(Arc::new)?;
                         Ok(Arc::new(
                             builder
                                 .with_root_certificates(system_roots().clone())
@@ -82,6 +84,7 @@ impl TlsClient {
                         ))
                     })
                     .clone()
+                    .map_err(HostError::Shared)
             }
         }
     }
@@ -98,10 +101,11 @@ fn crypto_provider() -> Arc<CryptoProvider> {
     }))
 }
 
-fn config_builder() -> Result<rustls::ConfigBuilder<ClientConfig, rustls::WantsVerifier>, String> {
+fn config_builder() -> Result<rustls::ConfigBuilder<ClientConfig, rustls::WantsVerifier>, HostError>
+{
     ClientConfig::builder_with_provider(crypto_provider())
         .with_safe_default_protocol_versions()
-        .map_err(|e| format!("the TLS crypto provider cannot be used: {e}"))
+        .map_err(HostError::TlsCrypto)
 }
 
 /// The system's trusted roots, read once; the compiled-in Mozilla roots
@@ -127,15 +131,13 @@ fn system_roots() -> &'static RootCertStore {
 
 /// Adds every certificate of the PEM bundle `file` to `roots`; fails when
 /// the file cannot be read or holds no certificate rustls accepts.
-fn add_ca_bundle(roots: &mut RootCertStore, file: &Path) -> Result<usize, String> {
+fn add_ca_bundle(roots: &mut RootCertStore, file: &Path) -> Result<usize, HostError> {
     let certs = read_certificates(file, "tls.ca_file")?;
     let mut added = 0;
     for cert in certs {
-        roots.add(cert).map_err(|e| {
-            format!(
-                "tls.ca_file {}: a certificate cannot be used as a CA: {e}",
-                file.display()
-            )
+        roots.add(cert).map_err(|source| HostError::TlsBadCa {
+            file: file.to_path_buf(),
+            source,
         })?;
         added += 1;
     }
@@ -143,33 +145,41 @@ fn add_ca_bundle(roots: &mut RootCertStore, file: &Path) -> Result<usize, String
 }
 
 /// The certificates of the PEM file `file` (setting `field`), at least one.
-fn read_certificates(file: &Path, field: &str) -> Result<Vec<CertificateDer<'static>>, String> {
-    let bytes =
-        std::fs::read(file).map_err(|e| format!("cannot read {field} {}: {e}", file.display()))?;
+fn read_certificates(
+    file: &Path,
+    field: &'static str,
+) -> Result<Vec<CertificateDer<'static>>, HostError> {
+    let bytes = std::fs::read(file).map_err(|source| HostError::TlsRead {
+        field,
+        file: file.to_path_buf(),
+        source,
+    })?;
     let certs = CertificateDer::pem_slice_iter(&bytes)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("{field} {} is not valid PEM: {e}", file.display()))?;
+        .map_err(|source| HostError::TlsNotPem {
+            field,
+            file: file.to_path_buf(),
+            source,
+        })?;
     if certs.is_empty() {
-        return Err(format!(
-            "{field} {} holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
-            file.display()
-        ));
+        return Err(HostError::TlsNoCertificate {
+            field,
+            file: file.to_path_buf(),
+        });
     }
     Ok(certs)
 }
 
 /// The private key of the PEM file `file` (`tls.client_key`). The file's
 /// bytes are wiped once parsed; rustls wipes the key when it is dropped.
-fn read_private_key(file: &Path) -> Result<PrivateKeyDer<'static>, String> {
-    let bytes = Zeroizing::new(
-        std::fs::read(file)
-            .map_err(|e| format!("cannot read tls.client_key {}: {e}", file.display()))?,
-    );
-    PrivateKeyDer::from_pem_slice(&bytes).map_err(|_| {
-        format!(
-            "tls.client_key {} holds no PEM private key (PKCS#8, PKCS#1 or SEC1)",
-            file.display()
-        )
+fn read_private_key(file: &Path) -> Result<PrivateKeyDer<'static>, HostError> {
+    let bytes = Zeroizing::new(std::fs::read(file).map_err(|source| HostError::TlsRead {
+        field: "tls.client_key",
+        file: file.to_path_buf(),
+        source,
+    })?);
+    PrivateKeyDer::from_pem_slice(&bytes).map_err(|_| HostError::TlsNoKey {
+        file: file.to_path_buf(),
     })
 }
 

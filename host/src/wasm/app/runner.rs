@@ -34,6 +34,7 @@ use crate::wasm::engine::{deadline_ticks, shared_engine};
 use crate::wasm::guest_files::{GuestFiles, OpenFiles};
 use crate::wasm::guest_text::{DEBUG_DETAIL_CHARS, escaped, escaped_at_length};
 use crate::wasm::guest_trap::{Stop, stop_cause};
+use crate::wasm::host_error::HostError;
 use crate::wasm::off_thread_drop::DropOffThread;
 use crate::wasm::sandbox::{GuestSpec, GuestState, GuestStdio, add_wasi};
 use crate::wasm::stall_pool::{StallPool, run_in};
@@ -105,12 +106,20 @@ impl HasData for Secrets {
 static APP_LINKER: HostLinker<AppState> = HostLinker::new(add_app_imports);
 
 /// Adds an app's imports to `linker`.
-fn add_app_imports(linker: &mut Linker<AppState>) -> std::result::Result<(), String> {
+fn add_app_imports(linker: &mut Linker<AppState>) -> std::result::Result<(), HostError> {
     add_wasi(linker)?;
-    manager::add_to_linker::<AppState, Secrets>(linker, |s| &mut s.secrets)
-        .map_err(|e| format!("cannot link the manager interface: {e}"))?;
-    wasi_config::add_to_linker::<AppState, Secrets>(linker, |s| &mut s.secrets)
-        .map_err(|e| format!("cannot link wasi:config: {e}"))
+    manager::add_to_linker::<AppState, Secrets>(linker, |s| &mut s.secrets).map_err(|source| {
+        HostError::Link {
+            what: "the manager interface",
+            source,
+        }
+    })?;
+    wasi_config::add_to_linker::<AppState, Secrets>(linker, |s| &mut s.secrets).map_err(|source| {
+        HostError::Link {
+            what: "wasi:config",
+            source,
+        }
+    })
 }
 
 /// What an app component must be: a WASI command.
@@ -130,7 +139,7 @@ impl WasmApp {
             app: path.display().to_string(),
             reason,
         };
-        let engine = shared_engine().map_err(failed)?.clone();
+        let engine = shared_engine().map_err(|e| failed(e.report()))?.clone();
         let pre = load_component(&engine, cache, path, &APP_LINKER, &APP_WORLD, failed)?.pre;
         Ok(Self {
             path: path.to_path_buf(),
@@ -172,7 +181,7 @@ impl WasmApp {
         let mut argv = Vec::with_capacity(policy.arguments().len() + 1);
         argv.push(policy.name().to_owned());
         argv.extend(policy.arguments().iter().cloned());
-        let tls = TlsClient::from_settings(policy.tls()).map_err(failed)?;
+        let tls = TlsClient::from_settings(policy.tls()).map_err(|e| failed(e.report()))?;
         let warnings = Arc::new(WarningLimit::new(format!("app {name}")));
         let limit = Duration::from_millis(policy.time_limit_ms());
         let timed_out = || {
@@ -203,7 +212,7 @@ impl WasmApp {
         let guest = tokio::time::timeout(limit, run_in(pool.as_ref(), GuestState::build(spec)))
             .await
             .map_err(|_| timed_out())?
-            .map_err(failed)?;
+            .map_err(|e| failed(e.report()))?;
         let limit = limit.saturating_sub(started.elapsed());
         let secrets = AppSecrets::new(manager.clone(), Arc::clone(&policy), warnings);
         let off_thread = guest.files_could_stall();
