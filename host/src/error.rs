@@ -226,13 +226,13 @@ pub enum LoadProblem {
     #[error("cannot list its secrets")]
     CannotList,
     /// An exact name that the backend does not have.
-    #[error("names a secret that does not exist in backend {backend:?}")]
+    #[error("names a secret that does not exist")]
     NoSuchSecret {
         /// The backend asked.
         backend: String,
     },
     /// Every matching secret failed to load (each was logged).
-    #[error("every secret it matched failed to load ({failed} failed)")]
+    #[error("all {failed} secrets it matched failed to load")]
     AllFailed {
         /// How many failed.
         failed: usize,

@@ -19,7 +19,7 @@
 //! # Ok(()) }
 //! ```
 //!
-//! The crate is laid out as the contract is:
+//! The crate is laid out by concern:
 //! [`config`] (the YAML model, `${VAR}` expansion),
 //! [`key`] (`backend:name`, prefixes), [`value`] (redacted, zeroized
 //! values), [`manager`] (cache, get, load), [`tokens`] (`${secret://}`),

@@ -1,7 +1,8 @@
 //! Loading an application config: the YAML document, `${VAR}` expansion,
 //! and the typed `secrets:` section.
 //!
-//! The order of work is fixed by the contract: read the file, parse it as
+//! The order of work is fixed (the README's "Configuration reference"):
+//! read the file, parse it as
 //! YAML, replace `${VAR}` / `${VAR:-default}` in every string of the whole
 //! document, then read the `secrets:` section strictly (unknown fields,
 //! unknown types and missing fields are errors naming the backend and the

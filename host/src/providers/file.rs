@@ -1,7 +1,8 @@
 //! `type: file`: secrets from a YAML file whose root is a mapping.
 //!
 //! The file is read once on first access. Values are turned into strings as
-//! The README says (values): a mapping is its compact JSON (which the manager then reads
+//! the README's "Keys, prefixes, patterns, values" says: a mapping is its
+//! compact JSON (which the manager then reads
 //! back as an object), a list is its JSON text, other scalars are their YAML
 //! spelling (`42` -> `"42"`, `true` -> `"true"`), null is `""`. `${VAR}` and
 //! `${VAR:-default}` in string values, nested ones too, are expanded from

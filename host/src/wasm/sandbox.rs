@@ -223,10 +223,10 @@ impl GuestState {
         let memory = MemoryBudget::new(limits.memory_mb);
         let handles = memory
             .host()
-            .charge(limits.handles.saturating_mul(Limits::HANDLE_BYTES))
+            .charge(Limits::handle_table_bytes(limits.handles))
             .ok_or(HostError::TableTooLarge {
                 handles: limits.handles,
-                table_kib: limits.handles.saturating_mul(Limits::HANDLE_BYTES) >> 10,
+                table_kib: Limits::handle_table_bytes(limits.handles).div_ceil(1024),
                 memory_mb: limits.memory_mb,
             })?;
         let files = OpenFiles::new(limits.open_files, inline, memory.host());

@@ -207,13 +207,32 @@ impl Limits {
     /// What each handle reserves of `memory_mb` for the host's resource
     /// table: its entry and the small object behind it (a pollable, a
     /// timer, a stream's state), with room to spare.
-    pub const HANDLE_BYTES: usize = 256;
+    const HANDLE_BYTES: usize = 256;
     /// The default of `max_names`.
     pub const DEFAULT_MAX_NAMES: usize = 100_000;
     /// The largest `max_names` accepted.
     pub const MAX_MAX_NAMES: usize = 10_000_000;
     /// The default of `max_reply_mb`.
     pub const DEFAULT_MAX_REPLY_MB: u64 = 64;
+
+    /// What `handles` handles reserve of the memory budget (the one rule,
+    /// for the config's check and the instance's reservation).
+    pub(crate) fn handle_table_bytes(handles: usize) -> usize {
+        handles.saturating_mul(Self::HANDLE_BYTES)
+    }
+
+    /// The problem with `handles` beside `memory_mb`, if their table
+    /// would not fit.
+    pub(crate) fn handle_table_problem(handles: usize, memory_mb: u64) -> Option<String> {
+        let bytes = Self::handle_table_bytes(handles) as u64;
+        (bytes > memory_mb.saturating_mul(1 << 20)).then(|| {
+            format!(
+                "{handles} handles reserve {} KiB of memory_mb ({memory_mb} MiB), more than all \
+                 of it: raise memory_mb or lower handles",
+                bytes.div_ceil(1024)
+            )
+        })
+    }
 }
 
 impl Default for Limits {
@@ -307,15 +326,8 @@ fn read(source: &SettingsSource<'_>) -> Result<BackendKind> {
             return Err(limit_fields.error(field, format!("is too large (at most {max})")));
         }
     }
-    let table_kib = limits.handles.saturating_mul(Limits::HANDLE_BYTES) >> 10;
-    if table_kib as u64 > limits.memory_mb.saturating_mul(1024) {
-        return Err(limit_fields.error(
-            "handles",
-            format!(
-                "{} handles reserve {table_kib} KiB of memory_mb ({} MiB), more than all of it: raise memory_mb or lower handles",
-                limits.handles, limits.memory_mb
-            ),
-        ));
+    if let Some(problem) = Limits::handle_table_problem(limits.handles, limits.memory_mb) {
+        return Err(limit_fields.error("handles", problem));
     }
     Ok(BackendKind::Wasm(WasmSettings {
         path,

@@ -227,8 +227,7 @@ fn every_secret_failing_is_a_backend_error_with_the_aws_code() {
     let e = block_on(s.manager.load_declarations(&["aws:*"])).expect_err("all failed");
     assert_eq!(e.kind(), ErrorKind::Backend);
     assert!(
-        e.to_string()
-            .contains("every secret it matched failed to load"),
+        e.to_string().contains("secrets it matched failed to load"),
         "{e}"
     );
 }
