@@ -3,6 +3,7 @@
 use std::fmt;
 
 use pp_secrets::Error;
+pub use pp_secrets::error::with_causes;
 
 use crate::exit_codes;
 
@@ -43,17 +44,4 @@ impl From<Error> for Failure {
     fn from(e: Error) -> Self {
         Failure::Secrets(e)
     }
-}
-
-/// `error` and each of its causes, joined by `: ` (a library error keeps
-/// its causes as sources, not in its own message).
-pub fn with_causes(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

@@ -239,6 +239,20 @@ pub enum LoadProblem {
     },
 }
 
+/// `error` and each of its causes, joined by `: `: the whole story of a
+/// failure, for a person to read (an error's own message leaves its causes
+/// to [`source`](std::error::Error::source)).
+pub fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 /// The result type of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

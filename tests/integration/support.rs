@@ -104,15 +104,5 @@ pub fn free_port() -> u16 {
         .expect("a free port")
 }
 
-/// `error` and each of its causes, joined by `: `, as the CLI prints them
-/// (the library keeps a cause as a source, not in the message).
-pub fn with_causes(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
+/// An error and its causes, as the CLI prints them.
+pub use pp_secrets::error::with_causes;

@@ -130,13 +130,6 @@ impl HostError {
     /// The error and its causes, joined by `: `, for the public error's
     /// reason.
     pub(crate) fn report(&self) -> String {
-        let mut text = self.to_string();
-        let mut source = std::error::Error::source(self);
-        while let Some(cause) = source {
-            text.push_str(": ");
-            text.push_str(&cause.to_string());
-            source = cause.source();
-        }
-        text
+        crate::error::with_causes(self)
     }
 }

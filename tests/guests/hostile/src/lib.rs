@@ -233,15 +233,11 @@ impl Provider for Hostile {
             #[cfg(target_arch = "wasm32")]
             "responses" => {
                 use wasip2::http::outgoing_handler::handle;
-                use wasip2::http::types::{Fields, OutgoingRequest, Scheme};
                 let (count, authority) = argument.split_once(':').unwrap_or(("0", argument));
                 let count: usize = count.parse().unwrap_or(0);
                 let mut kept = self.kept_responses.borrow_mut();
                 for got in 0..count {
-                    let request = OutgoingRequest::new(Fields::new());
-                    let _ = request.set_scheme(Some(&Scheme::Http));
-                    let _ = request.set_authority(Some(authority));
-                    let _ = request.set_path_with_query(Some("/"));
+                    let request = get_request(authority);
                     let pending = match handle(request, None) {
                         Ok(pending) => pending,
                         Err(e) => return Ok(format!("responses {got}, then: {e:?}")),
@@ -306,15 +302,11 @@ impl Provider for Hostile {
             #[cfg(target_arch = "wasm32")]
             "unclaimed" => {
                 use wasip2::http::outgoing_handler::handle;
-                use wasip2::http::types::{Fields, OutgoingRequest, Scheme};
                 let (count, authority) = argument.split_once(':').unwrap_or(("0", argument));
                 let count: usize = count.parse().unwrap_or(0);
                 let mut pending = Vec::new();
                 for _ in 0..count {
-                    let request = OutgoingRequest::new(Fields::new());
-                    let _ = request.set_scheme(Some(&Scheme::Http));
-                    let _ = request.set_authority(Some(authority));
-                    let _ = request.set_path_with_query(Some("/"));
+                    let request = get_request(authority);
                     let answer =
                         handle(request, None).map_err(|e| Error::Backend(format!("{e:?}")))?;
                     answer.subscribe().block();
@@ -331,15 +323,12 @@ impl Provider for Hostile {
             #[cfg(target_arch = "wasm32")]
             "hold-http" => {
                 use wasip2::http::outgoing_handler::handle;
-                use wasip2::http::types::{ErrorCode, Fields, OutgoingRequest, Scheme};
+                use wasip2::http::types::ErrorCode;
                 let (count, authority) = argument.split_once(':').unwrap_or(("0", argument));
                 let count: usize = count.parse().unwrap_or(0);
                 let mut kept = self.kept_requests.borrow_mut();
                 for _ in 0..count {
-                    let request = OutgoingRequest::new(Fields::new());
-                    let _ = request.set_scheme(Some(&Scheme::Http));
-                    let _ = request.set_authority(Some(authority));
-                    let _ = request.set_path_with_query(Some("/"));
+                    let request = get_request(authority);
                     match handle(request, None) {
                         Ok(pending) => kept.push(pending),
                         Err(e) => return Err(Error::Backend(format!("handle: {e:?}"))),
@@ -383,6 +372,17 @@ impl Provider for Hostile {
             .map(String::from)
             .collect())
     }
+}
+
+/// A GET of http://AUTHORITY/.
+#[cfg(target_arch = "wasm32")]
+fn get_request(authority: &str) -> wasip2::http::types::OutgoingRequest {
+    use wasip2::http::types::{Fields, OutgoingRequest, Scheme};
+    let request = OutgoingRequest::new(Fields::new());
+    let _ = request.set_scheme(Some(&Scheme::Http));
+    let _ = request.set_authority(Some(authority));
+    let _ = request.set_path_with_query(Some("/"));
+    request
 }
 
 /// Recurses without end; the arithmetic after the call keeps it from
