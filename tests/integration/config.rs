@@ -1,7 +1,7 @@
 //! Configuration loading (the README's "Configuration reference"): defaults, validation with errors that
 //! name the backend and the field, `${VAR}` expansion, relative paths.
 
-use pp_secrets::config::BackendKind;
+use pp_secrets::config::{BackendKind, EnvSettings, FileSettings};
 use pp_secrets::{ConfigDocument, ErrorKind, SecretsManager};
 
 use crate::support::fixture;
@@ -35,7 +35,7 @@ fn backend_type_defaults_to_env_and_prefix_to_empty() {
         ".",
     )
     .expect("valid");
-    assert_eq!(doc.secrets.backends[0].kind, BackendKind::Env);
+    assert_eq!(doc.secrets.backends[0].kind, BackendKind::Env(EnvSettings));
     assert_eq!(doc.secrets.backends[0].prefix, "");
     assert_eq!(doc.secrets.backends[1].prefix, "P_");
 }
@@ -382,7 +382,7 @@ fn other_sections_belong_to_the_application() {
 fn relative_paths_are_resolved_against_the_config_directory() {
     let doc = ConfigDocument::from_file(fixture("basic/config.yaml")).expect("valid");
     let local = &doc.secrets.backends[1];
-    let BackendKind::File { path } = &local.kind else {
+    let BackendKind::File(FileSettings { path }) = &local.kind else {
         panic!("file backend");
     };
     assert!(path.is_absolute());

@@ -23,7 +23,7 @@ use serde_yaml::Value;
 
 #[cfg(feature = "aws")]
 pub use crate::providers::AwsSettings;
-pub use crate::providers::BackendKind;
+pub use crate::providers::{BackendKind, DotenvSettings, EnvSettings, FileSettings};
 #[cfg(feature = "wasm")]
 pub use crate::wasm::{Grants, HostGrant, Limits, TlsSettings, WasmSettings};
 #[cfg(feature = "wasm")]

@@ -9,7 +9,6 @@ use crate::key::{BackendPrefix, backend_name_problem, declaration_problem};
 use crate::manager::backend::Backend;
 use crate::manager::cache::SecretCache;
 use crate::manager::{Inner, SecretsManager};
-use crate::providers::provider_for;
 use crate::secrets_provider::SecretsProvider;
 
 /// Builds a [`SecretsManager`]: backends by name, caching, declarations.
@@ -131,7 +130,7 @@ impl SecretsManager {
             builder = builder.shared_backend(
                 &backend.name,
                 &backend.prefix,
-                provider_for(backend, config)?,
+                backend.kind.provider(&backend.name, config)?,
             );
         }
         for declaration in &config.load {

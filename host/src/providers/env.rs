@@ -1,17 +1,30 @@
 //! `type: env`: secrets from the process environment, read at call time.
 
-use crate::config::BackendKind;
-use crate::providers::BuiltIn;
+use std::sync::Arc;
+
 use async_trait::async_trait;
+
+use crate::config::SecretsConfig;
+use crate::providers::{BackendSettings, SettingsSource};
 
 use crate::secrets_provider::{Pattern, ProviderError, SecretsProvider};
 use crate::value::SecretText;
 
-/// The `env` row of the backend-type table: no settings of its own.
-pub(crate) const BUILT_IN: BuiltIn = BuiltIn {
-    fields: &[],
-    read: |_| Ok(BackendKind::Env),
-};
+/// The settings of an `env` backend: it has none besides `prefix`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EnvSettings;
+
+impl BackendSettings for EnvSettings {
+    const FIELDS: &'static [&'static str] = &[];
+
+    fn read(_: &SettingsSource<'_>) -> crate::Result<Self> {
+        Ok(Self)
+    }
+
+    fn provider(&self, _: &str, _: &SecretsConfig) -> crate::Result<Arc<dyn SecretsProvider>> {
+        Ok(Arc::new(EnvProvider::new()))
+    }
+}
 
 /// Reads environment variables each time it is asked, so a variable set
 /// after start-up is seen (unless the manager has cached the old value).

@@ -10,6 +10,7 @@
 //! error for that secret alone.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde_json::Value as Json;
@@ -18,24 +19,34 @@ use zeroize::Zeroize;
 
 use super::source_file::SourceFile;
 use super::{SecretMap, matching_names, matching_secrets};
-use crate::config::BackendKind;
 use crate::config::tree::scalar_spelling;
-use crate::config::{UnsetVariable, expand_from_env};
-use crate::providers::BuiltIn;
+use crate::config::{SecretsConfig, UnsetVariable, expand_from_env};
+use crate::providers::{BackendSettings, SettingsSource};
 use crate::secrets_provider::{MatchedSecret, Pattern, ProviderError, SecretsProvider};
 use crate::value::SecretText;
 
-/// The `file` row of the backend-type table: `path`, required.
-pub(crate) const BUILT_IN: BuiltIn = BuiltIn {
-    fields: &["path"],
-    read: |source| {
-        Ok(BackendKind::File {
+/// The settings of a `file` backend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileSettings {
+    /// `path` (required): the YAML file.
+    pub path: PathBuf,
+}
+
+impl BackendSettings for FileSettings {
+    const FIELDS: &'static [&'static str] = &["path"];
+
+    fn read(source: &SettingsSource<'_>) -> crate::Result<Self> {
+        Ok(Self {
             path: source
                 .fields
                 .required_path("path", source.base_dir, source.context)?,
         })
-    },
-};
+    }
+
+    fn provider(&self, _: &str, _: &SecretsConfig) -> crate::Result<Arc<dyn SecretsProvider>> {
+        Ok(Arc::new(FileProvider::new(self.path.clone())))
+    }
+}
 
 /// The file's top-level entries, values still as parsed.
 struct Entries(SecretMap<Yaml>);

@@ -1,7 +1,7 @@
 //! The built-in backends, each in its own module with its settings (the
-//! fields it accepts and how they are read) and its provider; the table of
-//! backend types the config accepts; and the factory that turns a
-//! [`BackendKind`] into a provider.
+//! fields it accepts, how they are read, the provider they describe) and
+//! its provider; and the table of backend types the config accepts, which
+//! makes [`BackendKind`].
 //!
 //! The `wasm` backend type lives in [`wasm`](crate::wasm) (its settings in
 //! `wasm/settings.rs`), beside the sandbox that enforces them.
@@ -18,14 +18,12 @@ use std::sync::Arc;
 
 #[cfg(feature = "aws")]
 pub use aws::{AwsProvider, AwsSettings};
-pub use dotenv::DotenvProvider;
-pub use env::EnvProvider;
-pub use file::FileProvider;
+pub use dotenv::{DotenvProvider, DotenvSettings};
+pub use env::{EnvProvider, EnvSettings};
+pub use file::{FileProvider, FileSettings};
 
-use std::path::PathBuf;
-
+use crate::config::SecretsConfig;
 use crate::config::fields::Fields;
-use crate::config::{BackendConfig, SecretsConfig};
 use crate::error::Result;
 use crate::secrets_provider::{MatchedSecret, Pattern, ProviderError, SecretsProvider};
 use crate::value::SecretText;
@@ -59,73 +57,6 @@ pub(crate) fn matching_secrets<V>(
     matched
 }
 
-/// A backend type with its type-specific settings. Paths are absolute,
-/// already resolved against the config file's directory.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-// Built once per backend at start-up: the size of the largest variant
-// costs nothing worth a box.
-#[allow(clippy::large_enum_variant)]
-pub enum BackendKind {
-    /// `type: env`: the process environment.
-    Env,
-    /// `type: file`: a YAML mapping.
-    File {
-        /// The YAML file.
-        path: PathBuf,
-    },
-    /// `type: dotenv`: a `.env` file.
-    Dotenv {
-        /// The `.env` file (default `.env` next to the config).
-        path: PathBuf,
-    },
-    /// `type: aws`: AWS Secrets Manager (the `aws` cargo feature).
-    #[cfg(feature = "aws")]
-    Aws(AwsSettings),
-    /// `type: wasm`: a provider component run in a sandbox (the `wasm`
-    /// cargo feature).
-    #[cfg(feature = "wasm")]
-    Wasm(crate::wasm::WasmSettings),
-}
-
-impl BackendKind {
-    /// The `type:` spelling of this kind.
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            BackendKind::Env => "env",
-            BackendKind::File { .. } => "file",
-            BackendKind::Dotenv { .. } => "dotenv",
-            #[cfg(feature = "aws")]
-            BackendKind::Aws(_) => "aws",
-            #[cfg(feature = "wasm")]
-            BackendKind::Wasm(_) => "wasm",
-        }
-    }
-}
-
-/// The provider for `backend`, a backend of `section`. Native providers
-/// cannot fail here; a Wasm provider fails when its component cannot be
-/// read, compiled or linked.
-pub(crate) fn provider_for(
-    backend: &BackendConfig,
-    section: &SecretsConfig,
-) -> Result<Arc<dyn SecretsProvider>> {
-    let _ = section; // Only Wasm backends read section-wide settings.
-    Ok(match &backend.kind {
-        BackendKind::Env => Arc::new(EnvProvider::new()),
-        BackendKind::File { path } => Arc::new(FileProvider::new(path.clone())),
-        BackendKind::Dotenv { path } => Arc::new(DotenvProvider::new(path.clone())),
-        #[cfg(feature = "aws")]
-        BackendKind::Aws(settings) => Arc::new(AwsProvider::new(settings.clone())),
-        #[cfg(feature = "wasm")]
-        BackendKind::Wasm(settings) => Arc::new(crate::wasm::WasmProvider::load(
-            &backend.name,
-            settings,
-            &crate::wasm::CompileCache::from_setting(&section.wasm_cache),
-        )?),
-    })
-}
-
 /// What a backend type's settings are read from.
 pub(crate) struct SettingsSource<'a> {
     /// The backend's fields, already checked against its type's list.
@@ -134,6 +65,24 @@ pub(crate) struct SettingsSource<'a> {
     pub(crate) base_dir: &'a Path,
     /// How messages name the backend ("a `file` backend").
     pub(crate) context: &'a str,
+}
+
+/// What each backend type's settings struct provides: the fields it
+/// accepts, how they are read, and the provider they describe. A type
+/// implements this beside its provider and takes one row in the table
+/// below (see the README's "Adding a backend").
+pub(crate) trait BackendSettings: Sized {
+    /// The fields besides `type` and `prefix`.
+    const FIELDS: &'static [&'static str];
+
+    /// Reads the settings from a backend's fields.
+    fn read(source: &SettingsSource<'_>) -> Result<Self>;
+
+    /// The provider these settings describe, for the backend named
+    /// `backend` in `section`. Native providers cannot fail here; a Wasm
+    /// provider fails when its component cannot be read, compiled or
+    /// linked.
+    fn provider(&self, backend: &str, section: &SecretsConfig) -> Result<Arc<dyn SecretsProvider>>;
 }
 
 /// A backend type this build contains: the fields it accepts besides
@@ -154,42 +103,104 @@ pub(crate) struct BackendType {
     pub(crate) built_in: Option<BuiltIn>,
 }
 
-/// `Some(row)` when the cargo feature `$feature` is on, else `None`; the
-/// row's path is not looked up when the feature is off.
-macro_rules! with_feature {
-    ($feature:literal, $row:expr) => {{
+/// The [`BuiltIn`] of the variant `$variant` holding `$settings`; with a
+/// feature, `None` when it is off (the settings path is then not looked
+/// up).
+macro_rules! built_in {
+    ($variant:ident, $settings:ty) => {
+        Some(BuiltIn {
+            fields: <$settings as BackendSettings>::FIELDS,
+            read: |source| {
+                Ok(BackendKind::$variant(<$settings as BackendSettings>::read(
+                    source,
+                )?))
+            },
+        })
+    };
+    ($variant:ident, $settings:ty, $feature:literal) => {{
         #[cfg(feature = $feature)]
-        let row = Some($row);
+        let row = built_in!($variant, $settings);
         #[cfg(not(feature = $feature))]
         let row = None;
         row
     }};
 }
 
-/// Every backend type, in the order messages list them. Adding a type is
-/// one row here (see the README's "Adding a backend").
-pub(crate) const BACKEND_TYPES: &[BackendType] = &[
-    BackendType {
-        name: "env",
-        built_in: Some(env::BUILT_IN),
-    },
-    BackendType {
-        name: "file",
-        built_in: Some(file::BUILT_IN),
-    },
-    BackendType {
-        name: "dotenv",
-        built_in: Some(dotenv::BUILT_IN),
-    },
-    BackendType {
-        name: "aws",
-        built_in: with_feature!("aws", aws::BUILT_IN),
-    },
-    BackendType {
-        name: "wasm",
-        built_in: with_feature!("wasm", crate::wasm::BUILT_IN),
-    },
-];
+/// The table of backend types: one row each, `"type name" =>
+/// Variant(SettingsStruct)`, with `if feature = "..."` for a type behind a
+/// cargo feature. It makes the public [`BackendKind`] (one variant a row),
+/// [`BackendKind::type_name`], the dispatch to each type's provider, and
+/// `BACKEND_TYPES`, from which the config's "unknown type" and "not built
+/// in" messages are written.
+macro_rules! backend_types {
+    ($(
+        $(#[doc = $doc:literal])*
+        $name:literal => $variant:ident($settings:ty) $(if feature = $feature:literal)?;
+    )*) => {
+        /// A backend type with its type-specific settings. Paths are
+        /// absolute, already resolved against the config file's directory.
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        #[non_exhaustive]
+        // Built once per backend at start-up: the size of the largest
+        // variant costs nothing worth a box.
+        #[allow(clippy::large_enum_variant)]
+        pub enum BackendKind {
+            $(
+                $(#[doc = $doc])*
+                $(#[cfg(feature = $feature)])?
+                $variant($settings),
+            )*
+        }
+
+        impl BackendKind {
+            /// The `type:` spelling of this kind.
+            pub fn type_name(&self) -> &'static str {
+                match self {
+                    $(
+                        $(#[cfg(feature = $feature)])?
+                        BackendKind::$variant(_) => $name,
+                    )*
+                }
+            }
+
+            /// The provider for `backend`, a backend of `section`.
+            pub(crate) fn provider(
+                &self,
+                backend: &str,
+                section: &SecretsConfig,
+            ) -> Result<Arc<dyn SecretsProvider>> {
+                match self {
+                    $(
+                        $(#[cfg(feature = $feature)])?
+                        BackendKind::$variant(settings) => settings.provider(backend, section),
+                    )*
+                }
+            }
+        }
+
+        /// Every backend type, in the order messages list them.
+        pub(crate) const BACKEND_TYPES: &[BackendType] = &[$(
+            BackendType {
+                name: $name,
+                built_in: built_in!($variant, $settings $(, $feature)?),
+            },
+        )*];
+    };
+}
+
+backend_types! {
+    /// `type: env`: the process environment.
+    "env" => Env(EnvSettings);
+    /// `type: file`: a YAML mapping.
+    "file" => File(FileSettings);
+    /// `type: dotenv`: a `.env` file.
+    "dotenv" => Dotenv(DotenvSettings);
+    /// `type: aws`: AWS Secrets Manager (the `aws` cargo feature).
+    "aws" => Aws(AwsSettings) if feature = "aws";
+    /// `type: wasm`: a provider component run in a sandbox (the `wasm`
+    /// cargo feature).
+    "wasm" => Wasm(crate::wasm::WasmSettings) if feature = "wasm";
+}
 
 /// The built-in type named `name`, or why there is none: an unknown type,
 /// or one this build does not contain.

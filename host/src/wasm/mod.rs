@@ -82,5 +82,4 @@ pub(crate) mod fuzzing {
 pub use app::{AllowList, AppOutcome, AppPolicy, AppStdio, WasmApp};
 pub use compile_cache::CompileCache;
 pub use provider_host::WasmProvider;
-pub(crate) use settings::BUILT_IN;
 pub use settings::{Grants, HostGrant, Limits, TlsSettings, WasmSettings};

@@ -4,22 +4,29 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use crate::config::BackendKind;
+use super::{CompileCache, WasmProvider};
 use crate::config::fields::Fields;
-use crate::config::{checked_dir_grant, resolve};
+use crate::config::{SecretsConfig, checked_dir_grant, resolve};
 use crate::error::Result;
-use crate::providers::{BuiltIn, SettingsSource};
+use crate::providers::{BackendSettings, SettingsSource};
+use crate::secrets_provider::SecretsProvider;
 use crate::value::SecretText;
 
-/// The `wasm` row of the backend-type table.
-pub(crate) const BUILT_IN: BuiltIn = BuiltIn {
-    fields: FIELDS,
-    read,
-};
+impl BackendSettings for WasmSettings {
+    const FIELDS: &'static [&'static str] = &["path", "config", "allow", "limits", "tls"];
 
-/// The fields of a `wasm` backend, besides `type` and `prefix`.
-const FIELDS: &[&str] = &["path", "config", "allow", "limits", "tls"];
+    fn read(source: &SettingsSource<'_>) -> Result<Self> {
+        read(source)
+    }
+
+    /// Loads the component (through the section's compile cache).
+    fn provider(&self, backend: &str, section: &SecretsConfig) -> Result<Arc<dyn SecretsProvider>> {
+        let cache = CompileCache::from_setting(&section.wasm_cache);
+        Ok(Arc::new(WasmProvider::load(backend, self, &cache)?))
+    }
+}
 /// The fields of `allow`.
 const ALLOW_FIELDS: &[&str] = &["env", "dirs", "hosts"];
 /// The fields of `limits`.
@@ -250,7 +257,7 @@ impl Default for Limits {
 }
 
 /// Reads a `wasm` backend's settings.
-fn read(source: &SettingsSource<'_>) -> Result<BackendKind> {
+fn read(source: &SettingsSource<'_>) -> Result<WasmSettings> {
     let SettingsSource {
         fields,
         base_dir,
@@ -329,13 +336,13 @@ fn read(source: &SettingsSource<'_>) -> Result<BackendKind> {
     if let Some(problem) = Limits::handle_table_problem(limits.handles, limits.memory_mb) {
         return Err(limit_fields.error("handles", problem));
     }
-    Ok(BackendKind::Wasm(WasmSettings {
+    Ok(WasmSettings {
         path,
         config,
         grants: Grants { env, dirs, hosts },
         limits,
         tls: read_tls(fields, base_dir)?,
-    }))
+    })
 }
 
 /// Reads `tls`.

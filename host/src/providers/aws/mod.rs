@@ -22,7 +22,6 @@ mod errors;
 mod settings;
 
 pub use settings::AwsSettings;
-pub(crate) use settings::BUILT_IN;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 

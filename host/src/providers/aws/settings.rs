@@ -1,25 +1,12 @@
 //! The settings of an `aws` backend (`type: aws`).
 
-use crate::config::BackendKind;
+use std::sync::Arc;
+
+use super::AwsProvider;
+use crate::config::SecretsConfig;
 use crate::error::Result;
-use crate::providers::{BuiltIn, SettingsSource};
-
-/// The `aws` row of the backend-type table.
-pub(crate) const BUILT_IN: BuiltIn = BuiltIn {
-    fields: FIELDS,
-    read,
-};
-
-/// The fields of an `aws` backend, besides `type` and `prefix`.
-const FIELDS: &[&str] = &[
-    "region_name",
-    "profile_name",
-    "endpoint_url",
-    "concurrency",
-    "max_attempts",
-    "connect_timeout_ms",
-    "attempt_timeout_ms",
-];
+use crate::providers::{BackendSettings, SettingsSource};
+use crate::secrets_provider::SecretsProvider;
 
 /// Settings of an `aws` backend. Anything not set here comes from the
 /// standard AWS chain (environment, shared config and credentials files).
@@ -58,8 +45,28 @@ impl Default for AwsSettings {
     }
 }
 
+impl BackendSettings for AwsSettings {
+    const FIELDS: &'static [&'static str] = &[
+        "region_name",
+        "profile_name",
+        "endpoint_url",
+        "concurrency",
+        "max_attempts",
+        "connect_timeout_ms",
+        "attempt_timeout_ms",
+    ];
+
+    fn read(source: &SettingsSource<'_>) -> Result<Self> {
+        read(source)
+    }
+
+    fn provider(&self, _: &str, _: &SecretsConfig) -> Result<Arc<dyn SecretsProvider>> {
+        Ok(Arc::new(AwsProvider::new(self.clone())))
+    }
+}
+
 /// Reads an `aws` backend's settings.
-fn read(source: &SettingsSource<'_>) -> Result<BackendKind> {
+fn read(source: &SettingsSource<'_>) -> Result<AwsSettings> {
     let fields = source.fields;
     let defaults = AwsSettings::default();
     let non_empty = |name: &str| -> Result<Option<String>> {
@@ -84,5 +91,5 @@ fn read(source: &SettingsSource<'_>) -> Result<BackendKind> {
             "is too large (concurrency at most 64, max_attempts at most 10)",
         ));
     }
-    Ok(BackendKind::Aws(settings))
+    Ok(settings)
 }

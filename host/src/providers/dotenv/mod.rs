@@ -4,30 +4,41 @@
 pub(crate) mod syntax;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::config::BackendKind;
-use crate::providers::BuiltIn;
+use crate::config::SecretsConfig;
 use crate::providers::source_file::SourceFile;
+use crate::providers::{BackendSettings, SettingsSource};
 use crate::providers::{SecretMap, matching_names, matching_secrets};
 use crate::secrets_provider::{MatchedSecret, Pattern, ProviderError, SecretsProvider};
 use crate::value::SecretText;
 use syntax::parse_dotenv;
 
-/// The `dotenv` row of the backend-type table: `path`, by default `.env`
-/// next to the config.
-pub(crate) const BUILT_IN: BuiltIn = BuiltIn {
-    fields: &["path"],
-    read: |source| {
-        Ok(BackendKind::Dotenv {
+/// The settings of a `dotenv` backend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DotenvSettings {
+    /// `path`: the `.env` file (default `.env` next to the config).
+    pub path: PathBuf,
+}
+
+impl BackendSettings for DotenvSettings {
+    const FIELDS: &'static [&'static str] = &["path"];
+
+    fn read(source: &SettingsSource<'_>) -> crate::Result<Self> {
+        Ok(Self {
             path: match source.fields.path("path", source.base_dir)? {
                 Some(path) => path,
                 None => source.base_dir.join(".env"),
             },
         })
-    },
-};
+    }
+
+    fn provider(&self, _: &str, _: &SecretsConfig) -> crate::Result<Arc<dyn SecretsProvider>> {
+        Ok(Arc::new(DotenvProvider::new(self.path.clone())))
+    }
+}
 
 /// Serves the entries of one `.env` file.
 pub struct DotenvProvider {
