@@ -1,11 +1,15 @@
 //! Service integration: the application object of the original framework.
 //!
 //! An [`Application`] loads the whole config, builds the secrets manager when
-//! `secrets.enabled`, runs its `load` declarations, resolves
+//! `secrets.enabled` (or takes one built in code, see
+//! [`Application::with_manager`]), runs its `load` declarations, resolves
 //! `${secret://...}` tokens across the whole config, and hands each
 //! registered [`Service`] a [`ServiceContext`]: its own section of the config
 //! (`services.<name>`) and an `Option` of the shared manager (`None` only
-//! when the subsystem is disabled).
+//! when there is none).
+//!
+//! The resolved config holds secrets: its `Debug` shows only its shape, and
+//! it is wiped when dropped (see [`ConfigTree`]).
 //!
 //! ```no_run
 //! use pp_secrets::{Application, Service, ServiceContext};
@@ -28,7 +32,7 @@ use std::path::Path;
 use serde::de::DeserializeOwned;
 use serde_yaml::Value;
 
-use crate::config::ConfigDocument;
+use crate::config::{ConfigDocument, ConfigTree, settings_of};
 use crate::error::{Error, Result};
 use crate::manager::{LoadReport, SecretsManager};
 use crate::tokens::resolve_tokens;
@@ -45,11 +49,26 @@ pub trait Service {
 #[derive(Debug, Clone)]
 pub struct ServiceContext {
     name: String,
-    config: Value,
+    config: ConfigTree,
     secrets: Option<SecretsManager>,
 }
 
 impl ServiceContext {
+    /// A context made by hand, as [`Application::register`] would make it:
+    /// for a service's unit tests, or a service started without an
+    /// application. `config` is the service's section, tokens resolved.
+    pub fn new(
+        name: impl Into<String>,
+        config: impl Into<ConfigTree>,
+        secrets: Option<SecretsManager>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            config: config.into(),
+            secrets,
+        }
+    }
+
     /// The service's name.
     pub fn name(&self) -> &str {
         &self.name
@@ -60,14 +79,18 @@ impl ServiceContext {
         &self.config
     }
 
-    /// The section deserialised into `T`.
+    /// The section deserialised into `T`. An error names the field that
+    /// does not fit (`services.billing.port`), what was expected and the
+    /// type of what was found, never the value; a message `T`'s own
+    /// `Deserialize` writes is withheld, as it may quote the value.
     pub fn config_as<T: DeserializeOwned>(&self) -> Result<T> {
-        serde_yaml::from_value(self.config.clone()).map_err(|e| {
-            Error::config(
-                None,
-                format!("services.{}", self.name),
-                format!("does not match the service's settings: {e}"),
-            )
+        settings_of(&self.config).map_err(|e| {
+            let path = e.path();
+            let field = match path.as_str() {
+                "" => format!("services.{}", self.name),
+                _ => format!("services.{}.{path}", self.name),
+            };
+            Error::config(None, field, e.problem())
         })
     }
 
@@ -100,8 +123,24 @@ impl Application {
 
     /// Starts the secrets subsystem for a parsed config: builds the manager,
     /// runs the `load` declarations, resolves every token.
-    pub async fn start(mut document: ConfigDocument) -> Result<Self> {
+    pub async fn start(document: ConfigDocument) -> Result<Self> {
         let secrets = SecretsManager::from_document(&document)?;
+        Self::run(document, secrets).await
+    }
+
+    /// Starts an application with a manager built in code, so that
+    /// backends added in code feed `${secret://...}` tokens, services and
+    /// `load` as the config's own do. The usual way to build one is
+    /// [`ManagerBuilder::from_config`](crate::ManagerBuilder::from_config)
+    /// with the document's `secrets` section, plus
+    /// [`backend`](crate::ManagerBuilder::backend) calls. The manager's
+    /// `load` declarations are run and every token is resolved with it,
+    /// whatever the document's `secrets.enabled` says.
+    pub async fn with_manager(document: ConfigDocument, secrets: SecretsManager) -> Result<Self> {
+        Self::run(document, Some(secrets)).await
+    }
+
+    async fn run(mut document: ConfigDocument, secrets: Option<SecretsManager>) -> Result<Self> {
         let mut load_report = LoadReport::default();
         if let Some(secrets) = &secrets {
             load_report = secrets.load().await?;
@@ -144,11 +183,7 @@ impl Application {
             .and_then(|services| services.get(name))
             .cloned()
             .unwrap_or(Value::Null);
-        ServiceContext {
-            name: name.to_owned(),
-            config,
-            secrets: self.secrets.clone(),
-        }
+        ServiceContext::new(name, config, self.secrets.clone())
     }
 
     /// Registers `service`, handing it its context, and gives it back.

@@ -122,6 +122,17 @@ pub enum Error {
         source: Box<Error>,
     },
 
+    /// A glob (in a `list`, a `load` declaration or an allow-list) is
+    /// malformed.
+    #[error("cannot search backend {backend:?}")]
+    InvalidPattern {
+        /// The backend the glob was for.
+        backend: String,
+        /// What is wrong with the glob (it names the glob).
+        #[source]
+        source: pp_secrets_pattern::PatternError,
+    },
+
     /// A key is not of the form `backend:name`.
     #[error("invalid key {key:?}: expected backend:name")]
     InvalidKey {
@@ -158,6 +169,21 @@ pub enum Error {
         problem: String,
     },
 
+    /// The blocking API's worker thread could not be started.
+    #[error("cannot start the blocking API's worker thread")]
+    BlockingWorker {
+        /// The operating system's reason.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A call through the blocking API got no answer.
+    #[error("blocking API: {problem}")]
+    Blocking {
+        /// What happened.
+        problem: &'static str,
+    },
+
     /// A Wasm app could not be loaded or did not run to its end: it
     /// trapped, ran out of time or memory, or is not a command component.
     #[error("app {app:?} failed: {reason}")]
@@ -174,7 +200,9 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::NotFound { .. } | Error::UnknownBackend { .. } => ErrorKind::NotFound,
-            Error::Backend { .. } => ErrorKind::Backend,
+            Error::Backend { .. } | Error::BlockingWorker { .. } | Error::Blocking { .. } => {
+                ErrorKind::Backend
+            }
             Error::Load { problem, cause, .. } => match (problem, cause) {
                 (LoadProblem::NoSuchSecret { .. }, _) => ErrorKind::NotFound,
                 (LoadProblem::CannotList, Some(cause)) => cause.kind(),
@@ -182,9 +210,10 @@ impl Error {
             },
             Error::Config { .. } | Error::ReadFile { .. } => ErrorKind::Config,
             Error::Token { source, .. } => source.kind(),
-            Error::InvalidKey { .. } | Error::InvalidLimit { .. } | Error::InvalidGrant { .. } => {
-                ErrorKind::Usage
-            }
+            Error::InvalidKey { .. }
+            | Error::InvalidPattern { .. }
+            | Error::InvalidLimit { .. }
+            | Error::InvalidGrant { .. } => ErrorKind::Usage,
             Error::App { .. } => ErrorKind::Backend,
             Error::AccessDenied { .. } => ErrorKind::AccessDenied,
         }

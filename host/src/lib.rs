@@ -19,16 +19,25 @@
 //! # Ok(()) }
 //! ```
 //!
+//! The async API needs a Tokio runtime with its I/O and time drivers
+//! (`#[tokio::main]`, or a runtime built with `enable_all()`; current-thread
+//! or multi-thread): the `file` and `dotenv` backends read through
+//! `tokio::fs`, the `aws` backend and Wasm providers use Tokio's network
+//! and timers. Synchronous code uses [`blocking::SecretsManager`], which
+//! needs no runtime of its own.
+//!
 //! The crate is laid out by concern:
 //! [`config`] (the YAML model, `${VAR}` expansion),
 //! [`key`] (`backend:name`, prefixes), [`value`] (redacted, zeroized
 //! values), [`manager`] (cache, get, load), [`tokens`] (`${secret://}`),
-//! [`application`] (service integration), [`secrets_provider`] (the trait every backend implements),
+//! [`application`] (service integration), [`blocking`] (the manager for
+//! synchronous code), [`secrets_provider`] (the trait every backend implements),
 //! [`providers`] (the built-in backends) and `wasm` (providers as
 //! sandboxed WebAssembly components, and Wasm apps that read secrets under
 //! an allow-list; the `wasm` feature).
 
 pub mod application;
+pub mod blocking;
 pub mod config;
 pub mod error;
 #[cfg(feature = "fuzzing")]
@@ -45,7 +54,7 @@ pub mod wasm;
 
 pub use application::{Application, Service, ServiceContext};
 pub use async_trait::async_trait;
-pub use config::{ConfigDocument, SecretsConfig};
+pub use config::{ConfigDocument, ConfigTree, SecretsConfig};
 pub use error::{Error, ErrorKind, Result};
 pub use key::{BackendPrefix, SecretKey};
 pub use manager::{DeclarationReport, LoadReport, ManagerBuilder, SecretsManager};

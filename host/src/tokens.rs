@@ -11,8 +11,8 @@ use std::path::Path;
 
 use serde_yaml::Value;
 
-use crate::config::read_yaml_file;
 use crate::config::tree::visit_strings_mut;
+use crate::config::{ConfigTree, read_yaml_file};
 use crate::error::{Error, Result};
 use crate::manager::SecretsManager;
 use crate::value::SecretValue;
@@ -60,8 +60,8 @@ pub(crate) fn token_spans(text: &str) -> Vec<(usize, usize, &str)> {
 /// expanded in every string) and replaces every token in it with its
 /// secret: a service's own config file, rendered as its section of the
 /// main config would be.
-pub async fn render_file(path: impl AsRef<Path>, secrets: &SecretsManager) -> Result<Value> {
-    let mut tree = read_yaml_file(path.as_ref())?;
+pub async fn render_file(path: impl AsRef<Path>, secrets: &SecretsManager) -> Result<ConfigTree> {
+    let mut tree = ConfigTree::new(read_yaml_file(path.as_ref())?);
     resolve_tokens(&mut tree, secrets).await?;
     Ok(tree)
 }

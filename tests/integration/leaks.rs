@@ -115,6 +115,61 @@ fn library_errors_logs_and_debug_output_carry_no_values() {
     assert_clean("log lines", &logs);
 }
 
+/// Every public type that can hold a resolved config or a value, printed
+/// with `{:?}` and `{:#?}` after canaries went through `${VAR}` expansion
+/// and token resolution: none shows one. A type added later that holds
+/// values belongs in this list.
+#[test]
+fn every_public_type_that_holds_values_redacts_them_in_debug() {
+    use pp_secrets::{Application, ConfigDocument, ConfigTree, ServiceContext, blocking};
+
+    let yaml = "secrets:\n  enabled: true\n  backends:\n    local:\n      type: file\n      \
+                path: secrets.yaml\n  load: [\"local:good\", \"local:object\"]\n\
+                services:\n  svc:\n    good: ${secret://local:good}\n    \
+                object: ${secret://local:object}\n    inline: \"x-${secret://local:good}-y\"\n    \
+                from_env: ${PPT_LEAK_UNSET:-LEAKCANARY-env}\n";
+    let document = ConfigDocument::from_yaml_str(yaml, fixture("leak")).expect("valid");
+    let mut seen = String::new();
+    let mut show = |what: &str, debug: String| {
+        assert_clean(what, &debug);
+        seen.push_str(&debug);
+    };
+    show("ConfigDocument", format!("{document:?}{document:#?}"));
+    let app = block_on(Application::start(document)).expect("starts");
+    assert!(
+        app.config()["services"]["svc"]["good"]
+            .as_str()
+            .is_some_and(|v| v.contains(CANARY)),
+        "the canary was resolved (else this test proves nothing)"
+    );
+    show("Application", format!("{app:?}{app:#?}"));
+    show(
+        "ConfigDocument after resolution",
+        format!("{:?}", app.document()),
+    );
+    let context = app.service_context("svc");
+    show("ServiceContext", format!("{context:?}{context:#?}"));
+    let tree = ConfigTree::new(context.config().clone());
+    show("ConfigTree", format!("{tree:?}"));
+    let secrets = app.secrets().expect("enabled").clone();
+    show("SecretsManager", format!("{secrets:?}"));
+    show("LoadReport", format!("{:?}", app.load_report()));
+    let rendered = block_on(pp_secrets::render_file(
+        fixture("leak/config.yaml"),
+        &secrets,
+    ));
+    show("render_file error", format!("{rendered:?}"));
+    let blocking = blocking::SecretsManager::new(secrets.clone()).expect("worker");
+    let value = blocking.get("local:object").expect("present");
+    show(
+        "blocking manager and value",
+        format!("{blocking:?}{value:?}{value:#?}"),
+    );
+    let made = ServiceContext::new("svc", context.config().clone(), Some(secrets));
+    show("ServiceContext::new", format!("{made:?}"));
+    assert!(seen.contains("svc"), "the shape is still shown");
+}
+
 struct SharedWriter(Arc<Mutex<Vec<u8>>>);
 
 impl std::io::Write for SharedWriter {

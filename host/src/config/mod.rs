@@ -15,6 +15,7 @@ mod expand;
 pub(crate) mod fields;
 mod model;
 mod parse;
+mod settings_of;
 pub(crate) mod tree;
 
 use std::path::{Path, PathBuf};
@@ -34,19 +35,22 @@ pub(crate) use expand::{UnsetVariable, expand_from_env};
 pub use model::{BackendConfig, CompileCacheSetting, SecretsConfig};
 #[cfg(feature = "wasm")]
 pub(crate) use parse::resolve;
+pub(crate) use settings_of::settings_of;
+pub use tree::ConfigTree;
 
 use crate::error::{Error, Result};
 
 /// A parsed application config: the whole tree (with `${VAR}` expanded)
-/// and its `secrets:` section.
+/// and its `secrets:` section. `Debug` shows the tree's shape, never its
+/// values (see [`ConfigTree`]).
 #[derive(Debug, Clone)]
 pub struct ConfigDocument {
     /// The file it came from, if any.
     pub file: Option<PathBuf>,
     /// The directory relative paths are resolved against.
     pub base_dir: PathBuf,
-    /// The whole document after `${VAR}` expansion.
-    pub tree: Value,
+    /// The whole document after `${VAR}` expansion (wiped when dropped).
+    pub tree: ConfigTree,
     /// The `secrets:` section.
     pub secrets: SecretsConfig,
 }
@@ -84,7 +88,7 @@ impl ConfigDocument {
         Ok(Self {
             file: file.map(Path::to_path_buf),
             base_dir,
-            tree,
+            tree: ConfigTree::new(tree),
             secrets,
         })
     }

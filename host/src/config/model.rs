@@ -1,8 +1,11 @@
 //! The typed model of the `secrets:` section.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
+use crate::error::Result;
 use crate::providers::BackendKind;
+use crate::secrets_provider::SecretsProvider;
 
 /// The `secrets:` section of an application config.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,4 +56,15 @@ pub struct BackendConfig {
     pub prefix: String,
     /// The backend type and its settings.
     pub kind: BackendKind,
+}
+
+impl BackendConfig {
+    /// The provider this backend's settings describe, `section` being the
+    /// `secrets:` section it belongs to. Native providers cannot fail here
+    /// (they read their source on first use); a Wasm provider's component
+    /// is read, compiled (or taken from the compile cache) and linked here,
+    /// and any of those can fail.
+    pub fn provider(&self, section: &SecretsConfig) -> Result<Arc<dyn SecretsProvider>> {
+        self.kind.provider(&self.name, section)
+    }
 }

@@ -1,10 +1,122 @@
-//! Walking every string of a YAML tree, with its path.
+//! Config trees: the type that holds one, and the walk over its strings.
+//!
+//! A tree that has been through `${VAR}` expansion or `${secret://...}`
+//! resolution may hold secrets anywhere, so [`ConfigTree`] never shows a
+//! value in `Debug` and wipes its strings when dropped.
 //!
 //! Both `${VAR}` expansion and `${secret://...}` resolution rewrite strings
 //! anywhere in a document and report problems by YAML path
-//! (`services.my_service.api_key`, `load[2]`). This is the one walker.
+//! (`services.my_service.api_key`, `load[2]`); [`visit_strings_mut`] is the
+//! one walker.
+
+use std::fmt;
+use std::ops::{Deref, DerefMut};
 
 use serde_yaml::Value;
+use zeroize::Zeroize;
+
+/// A YAML tree that may hold secrets: a config after `${VAR}` expansion
+/// and token resolution, or a service's section of one. It derefs to the
+/// [`Value`]; its `Debug` shows the shape (keys, list lengths, the type of
+/// each scalar) and never a value; its strings are overwritten with zeros
+/// when it is dropped.
+#[derive(Clone, PartialEq, Default)]
+pub struct ConfigTree(Value);
+
+impl ConfigTree {
+    /// Wraps `value`.
+    pub fn new(value: Value) -> Self {
+        Self(value)
+    }
+
+    /// The tree as a plain [`Value`], which is no longer redacted or wiped:
+    /// the caller takes over both.
+    pub fn into_value(mut self) -> Value {
+        std::mem::take(&mut self.0)
+    }
+}
+
+impl Deref for ConfigTree {
+    type Target = Value;
+
+    fn deref(&self) -> &Value {
+        &self.0
+    }
+}
+
+impl DerefMut for ConfigTree {
+    fn deref_mut(&mut self) -> &mut Value {
+        &mut self.0
+    }
+}
+
+impl From<Value> for ConfigTree {
+    fn from(value: Value) -> Self {
+        Self(value)
+    }
+}
+
+impl Drop for ConfigTree {
+    fn drop(&mut self) {
+        wipe(std::mem::take(&mut self.0));
+    }
+}
+
+impl fmt::Debug for ConfigTree {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Shape(&self.0).fmt(f)
+    }
+}
+
+/// The `Debug` of a tree without its values.
+struct Shape<'a>(&'a Value);
+
+impl fmt::Debug for Shape<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Value::Null => f.write_str("null"),
+            Value::Bool(_) => f.write_str("<bool>"),
+            Value::Number(_) => f.write_str("<number>"),
+            Value::String(_) => f.write_str("<string>"),
+            Value::Sequence(items) => f.debug_list().entries(items.iter().map(Shape)).finish(),
+            // Keys are shown: neither `${VAR}` expansion nor token
+            // resolution touches a mapping key.
+            Value::Mapping(map) => f
+                .debug_map()
+                .entries(map.iter().map(|(k, v)| (KeyShape(k), Shape(v))))
+                .finish(),
+            Value::Tagged(tagged) => write!(f, "{} {:?}", tagged.tag, Shape(&tagged.value)),
+        }
+    }
+}
+
+/// A mapping key in a [`Shape`]: a string or number as written, anything
+/// else as its type.
+struct KeyShape<'a>(&'a Value);
+
+impl fmt::Debug for KeyShape<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Value::String(s) => f.write_str(s),
+            Value::Number(n) => write!(f, "{n}"),
+            other => Shape(other).fmt(f),
+        }
+    }
+}
+
+/// Overwrites every string of `value` (keys too) with zeros as it drops it.
+pub(crate) fn wipe(value: Value) {
+    match value {
+        Value::String(mut s) => s.zeroize(),
+        Value::Sequence(items) => items.into_iter().for_each(wipe),
+        Value::Mapping(map) => map.into_iter().for_each(|(k, v)| {
+            wipe(k);
+            wipe(v);
+        }),
+        Value::Tagged(t) => wipe(t.value),
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+}
 
 /// Calls `visit` with the path and the node of every string scalar in
 /// `value` (mapping keys are left alone); `visit` may replace the node with
@@ -71,6 +183,22 @@ pub fn scalar_spelling(value: &Value) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_shows_the_shape_and_no_value() {
+        let tree = ConfigTree::new(
+            serde_yaml::from_str(
+                "db: {password: hunter2, port: 5432, on: true}
+list: [x, ~]
+",
+            )
+            .expect("yaml"),
+        );
+        assert_eq!(
+            format!("{tree:?}"),
+            "{db: {password: <string>, port: <number>, on: <bool>}, list: [<string>, null]}"
+        );
+    }
 
     #[test]
     fn paths_name_mapping_keys_and_sequence_indexes() {

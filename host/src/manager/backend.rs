@@ -59,10 +59,9 @@ impl Backend {
     pub(crate) fn full_pattern(&self, logical: &str) -> Result<Pattern, Error> {
         Pattern::new(logical)
             .and_then(|p| p.with_literal_prefix(self.prefix.as_str()))
-            .map_err(|e| Error::Backend {
+            .map_err(|source| Error::InvalidPattern {
                 backend: self.name.clone(),
-                key: None,
-                reason: e.to_string(),
+                source,
             })
     }
 

@@ -42,6 +42,35 @@ impl Default for ManagerBuilder {
 }
 
 impl ManagerBuilder {
+    /// A builder holding what a `secrets:` section describes (its backends,
+    /// `cache` setting and `load` declarations, whether or not it is
+    /// `enabled`), to add backends of your own before
+    /// [`build`](Self::build). Fails when a Wasm backend's component cannot
+    /// be read, compiled or linked.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> pp_secrets::Result<()> {
+    /// use pp_secrets::{providers::EnvProvider, Application, ConfigDocument, ManagerBuilder};
+    ///
+    /// let document = ConfigDocument::from_file("config.yaml")?;
+    /// let secrets = ManagerBuilder::from_config(&document.secrets)?
+    ///     .backend("ops", "OPS_", EnvProvider::new())
+    ///     .build()?;
+    /// let app = Application::with_manager(document, secrets).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn from_config(config: &SecretsConfig) -> Result<Self> {
+        let mut builder = Self::default().cache_enabled(config.cache_enabled);
+        for backend in &config.backends {
+            builder =
+                builder.shared_backend(&backend.name, &backend.prefix, backend.provider(config)?);
+        }
+        for declaration in &config.load {
+            builder = builder.load(declaration);
+        }
+        Ok(builder)
+    }
+
     /// Adds a backend named `name` with `prefix` (may be empty).
     pub fn backend(
         self,
@@ -125,17 +154,6 @@ impl SecretsManager {
     /// `enabled`; see [`SecretsManager::from_file`] for the usual entry).
     /// Does not run the `load` declarations.
     pub fn from_config(config: &SecretsConfig) -> Result<Self> {
-        let mut builder = Self::builder().cache_enabled(config.cache_enabled);
-        for backend in &config.backends {
-            builder = builder.shared_backend(
-                &backend.name,
-                &backend.prefix,
-                backend.kind.provider(&backend.name, config)?,
-            );
-        }
-        for declaration in &config.load {
-            builder = builder.load(declaration);
-        }
-        builder.build()
+        ManagerBuilder::from_config(config)?.build()
     }
 }

@@ -111,6 +111,16 @@ impl SecretsManager {
         backend.fetch(key_parts.name).await
     }
 
+    /// As [`get_raw`](Self::get_raw), but a missing secret (or backend) is
+    /// `None`. Backend failures are still errors.
+    pub async fn get_raw_or_none(&self, key: &str) -> Result<Option<SecretText>> {
+        match self.get_raw(key).await {
+            Ok(value) => Ok(Some(value)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// The cached value for `key`, without asking any backend. Useful in
     /// synchronous code after a [`load`](Self::load).
     pub fn cached(&self, key: &str) -> Option<SecretValue> {

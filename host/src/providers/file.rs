@@ -15,11 +15,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::Value as Json;
 use serde_yaml::Value as Yaml;
-use zeroize::Zeroize;
 
 use super::source_file::SourceFile;
 use super::{SecretMap, matching_names, matching_secrets};
-use crate::config::tree::scalar_spelling;
+use crate::config::tree::{scalar_spelling, wipe};
 use crate::config::{SecretsConfig, UnsetVariable, expand_from_env};
 use crate::providers::{BackendSettings, SettingsSource};
 use crate::secrets_provider::{MatchedSecret, Pattern, ProviderError, SecretsProvider};
@@ -54,7 +53,7 @@ struct Entries(SecretMap<Yaml>);
 impl Drop for Entries {
     fn drop(&mut self) {
         for (_, value) in self.0.drain() {
-            wipe_yaml(value);
+            wipe(value);
         }
     }
 }
@@ -163,19 +162,6 @@ fn to_json(value: &Yaml) -> Result<Json, UnsetVariable> {
         ),
         Yaml::Tagged(t) => to_json(&t.value)?,
     })
-}
-
-fn wipe_yaml(value: Yaml) {
-    match value {
-        Yaml::String(mut s) => s.zeroize(),
-        Yaml::Sequence(items) => items.into_iter().for_each(wipe_yaml),
-        Yaml::Mapping(map) => map.into_iter().for_each(|(k, v)| {
-            wipe_yaml(k);
-            wipe_yaml(v);
-        }),
-        Yaml::Tagged(t) => wipe_yaml(t.value),
-        Yaml::Null | Yaml::Bool(_) | Yaml::Number(_) => {}
-    }
 }
 
 #[cfg(test)]

@@ -84,6 +84,24 @@ fn exact_list_uses_the_name_filter_and_an_exact_match() {
 }
 
 #[test]
+fn check_is_one_unfiltered_list_of_one_entry() {
+    let p = unique_prefix("check");
+    let Some(s) = setup(&p) else { return };
+    create(
+        &s.admin,
+        &[(&format!("{p}/a"), "a"), (&format!("{p}/b"), "b")],
+    );
+    block_on(s.manager.check_backend("aws")).expect("reachable");
+    let bodies = s.proxy.bodies("ListSecrets");
+    assert_eq!(bodies.len(), 1, "one call");
+    let body: serde_json::Value = serde_json::from_str(&bodies[0]).expect("json body");
+    assert_eq!(body["MaxResults"], 1);
+    // No filter at all: AWS allows only a documented alphabet in filter
+    // values, and a check should ask for nothing it could refuse.
+    assert!(body.get("Filters").is_none(), "no filter: {body}");
+}
+
+#[test]
 fn glob_list_sends_its_literal_prefix_and_matches_on_the_client() {
     let p = unique_prefix("glob");
     let Some(s) = setup(&p) else { return };

@@ -14,6 +14,8 @@
 //!   instead, and the provider remembers to do so.
 //! - Binary secrets are an error: values here are text.
 //!
+//! - `check` is one `ListSecrets` with `MaxResults: 1` and no filter.
+//!
 //! The client is built on first use, so a manager with an `aws` backend
 //! starts (and serves its other backends) without AWS being reachable.
 
@@ -247,5 +249,19 @@ impl SecretsProvider for AwsProvider {
             .collect()
             .await;
         Ok(results.into_iter().flatten().collect())
+    }
+
+    /// One `ListSecrets` asking for a single entry and no filter: the
+    /// cheapest call that proves the endpoint, the credentials and the
+    /// `secretsmanager:ListSecrets` permission.
+    async fn check(&self) -> Result<(), ProviderError> {
+        let client = self.client().await?;
+        client
+            .list_secrets()
+            .max_results(1)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| errors::call_failed("ListSecrets", "the check", &e))
     }
 }

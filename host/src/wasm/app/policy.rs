@@ -35,8 +35,9 @@ impl AllowList {
     /// when there is no `backend:` or the glob is malformed.
     pub fn add(&mut self, rule: &str) -> Result<()> {
         let key = SecretKey::parse(rule)?;
-        let pattern = Pattern::new(key.name).map_err(|e| Error::InvalidKey {
-            key: format!("{rule} ({e})"),
+        let pattern = Pattern::new(key.name).map_err(|source| Error::InvalidPattern {
+            backend: key.backend.to_owned(),
+            source,
         })?;
         self.rules.push(AllowRule {
             backend: key.backend.to_owned(),
