@@ -58,6 +58,10 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test (unit, integration and doc tests)"
 cargo test --workspace --locked
 
+echo "== the README's embedding example runs (host/examples/embed.rs)"
+# Built by cargo test above; it checks its own results and fails if any is off.
+cargo run --locked --quiet -p pp-secrets --example embed
+
 echo "== fuzz targets (a short smoke run each; RELIABILITY.md has the long runs)"
 # cargo-fuzz on the nightly toolchain these machines carry. Without the
 # fuzzer's sanitizer: the code is safe Rust, and what is looked for is a

@@ -50,17 +50,19 @@ pub enum Command {
 
     /// List the logical names matching backend:glob, one a line, sorted.
     #[command(
-        after_help = "Globs: * (also matches /), ?, [abc], [!abc]; case-sensitive.\n\n\
+        after_help = "Globs: * (also matches /), ?, [abc], [!abc]; case-sensitive. \
+                            --json prints {\"pattern\": ..., \"names\": [...]}.\n\n\
                             Examples:\n  pp-secrets list 'local:db_*'\n  \
-                            pp-secrets list 'env:*'"
+                            pp-secrets list 'env:*' --json"
     )]
     List(List),
 
     /// Run the config's load declarations and print what each loaded.
     #[command(
         after_help = "Fails like an application start would: an exact name that \
-                            does not exist, or a declaration whose every secret fails.\n\n\
-                            Example:\n  pp-secrets -c config.yaml load"
+                            does not exist, or a declaration whose every secret fails. \
+                            --json prints one JSON document (see the README).\n\n\
+                            Example:\n  pp-secrets -c config.yaml load --json"
     )]
     Load(Load),
 
@@ -73,8 +75,11 @@ pub enum Command {
     /// Run a command with secrets in its environment (never on its command line).
     #[command(
         after_help = "The child inherits the environment plus each --env; an object \
-                            is passed as compact JSON. pp-secrets exits with the child's \
-                            code.\n\nExample:\n  \
+                            is passed as compact JSON. SIGTERM, SIGINT, SIGHUP, SIGQUIT, \
+                            SIGUSR1 and SIGUSR2 are passed on to the child (fit for a \
+                            container's PID 1). pp-secrets exits with the child's code, \
+                            128+N if signal N killed it, 127 if the command is not found, \
+                            126 if it cannot be executed.\n\nExample:\n  \
                             pp-secrets run --env DB_PASSWORD=local:db_password -- ./server --port 80"
     )]
     Run(Run),
@@ -93,9 +98,11 @@ pub enum Command {
 
     /// Validate the config and every backend, and print a report.
     #[command(
-        after_help = "Prints whether each backend is reachable and how many names each \
-                            load declaration matches and loads. Exits non-zero with the code \
-                            of the first problem.\n\nExample:\n  pp-secrets -c config.yaml check"
+        after_help = "Prints whether each backend is reachable (or why it could not be \
+                            built) and how many names each load declaration matches and \
+                            loads. Exits non-zero with the code of the first problem. --json \
+                            prints one JSON document (see the README).\n\nExample:\n  \
+                            pp-secrets -c config.yaml check --json"
     )]
     Check(Check),
 }

@@ -7,15 +7,18 @@ use pp_secrets::ErrorKind;
 pub const SUCCESS: u8 = 0;
 /// No such secret, or an unknown backend in a key.
 pub const NOT_FOUND: u8 = 1;
-/// Bad arguments, an invalid or unreadable config, or the subsystem
-/// disabled.
+/// Bad arguments (a malformed key or glob included), an invalid or
+/// unreadable config, or the subsystem disabled.
 pub const USAGE: u8 = 2;
 /// A backend failed (I/O, network, a guest trap, ...).
 pub const BACKEND: u8 = 3;
 /// A Wasm app asked outside its allow-list.
 pub const ACCESS_DENIED: u8 = 4;
-/// A child process could not be started (as a shell reports it).
-pub const CANNOT_RUN: u8 = 127;
+/// `run`: the command exists but cannot be executed (as a shell reports
+/// it).
+pub const CANNOT_EXECUTE: u8 = 126;
+/// `run`: the command was not found (as a shell reports it).
+pub const COMMAND_NOT_FOUND: u8 = 127;
 
 /// Every code with what it means, as the help text and the README say it.
 pub const TABLE: &[(u8, &str)] = &[
@@ -23,10 +26,12 @@ pub const TABLE: &[(u8, &str)] = &[
     (NOT_FOUND, "not found"),
     (
         USAGE,
-        "usage or configuration error (or subsystem disabled)",
+        "usage or configuration error, a malformed key or glob included (or subsystem disabled)",
     ),
     (BACKEND, "backend error"),
     (ACCESS_DENIED, "access denied"),
+    (CANNOT_EXECUTE, "run: the command cannot be executed"),
+    (COMMAND_NOT_FOUND, "run: the command was not found"),
 ];
 
 /// The exit code for a library error of `kind`.
@@ -52,7 +57,7 @@ pub fn summary() -> String {
 /// The help text's paragraph on exit codes.
 pub fn help() -> String {
     format!(
-        "Exit codes: {}; run and run-wasm pass on the child's code ({CANNOT_RUN} when it cannot be started).",
+        "Exit codes: {}. run and run-wasm exit with the child's code (run: 128+N when it died of signal N).",
         summary()
     )
 }

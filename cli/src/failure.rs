@@ -16,8 +16,13 @@ pub enum Failure {
     Usage(String),
     /// `secrets.enabled` is false (a usage error).
     Disabled(String),
-    /// A child process could not be started.
-    Spawn(String),
+    /// `run`'s command could not be started; `code` says why (126, 127).
+    CannotStart {
+        /// The exit code.
+        code: u8,
+        /// What went wrong.
+        message: String,
+    },
 }
 
 impl Failure {
@@ -26,7 +31,7 @@ impl Failure {
         match self {
             Failure::Secrets(e) => exit_codes::for_kind(e.kind()),
             Failure::Usage(_) | Failure::Disabled(_) => exit_codes::USAGE,
-            Failure::Spawn(_) => exit_codes::CANNOT_RUN,
+            Failure::CannotStart { code, .. } => *code,
         }
     }
 }
@@ -35,7 +40,9 @@ impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Failure::Secrets(e) => f.write_str(&with_causes(e)),
-            Failure::Usage(m) | Failure::Disabled(m) | Failure::Spawn(m) => f.write_str(m),
+            Failure::Usage(m) | Failure::Disabled(m) | Failure::CannotStart { message: m, .. } => {
+                f.write_str(m)
+            }
         }
     }
 }

@@ -9,6 +9,7 @@ mod commands;
 mod exit_codes;
 mod failure;
 mod output;
+mod supervisor;
 
 use std::process::ExitCode;
 

@@ -15,3 +15,8 @@ pub fn line(text: &str) {
 pub fn raw(text: &str) {
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
+
+/// Writes `value` as one line of JSON.
+pub fn json(value: &serde_json::Value) {
+    line(&value.to_string());
+}

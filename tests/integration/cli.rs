@@ -289,6 +289,109 @@ fn check_reports_an_unreachable_backend_and_exits_3() {
     assert!(r.stdout.contains("missing.env"), "{}", r.stdout);
 }
 
+/// A backend whose provider cannot be built (its component is missing) is
+/// reported, the others are still checked, and a declaration on it is
+/// reported as skipped; the exit code is the missing file's (2, a
+/// configuration error).
+#[cfg(feature = "wasm")]
+#[test]
+fn check_reports_a_backend_that_cannot_be_built_and_goes_on() {
+    let (_dir, config) = temp_config(
+        "secrets:\n  enabled: true\n  backends:\n    env: {}\n    broken:\n      type: wasm\n      \
+         path: missing.wasm\n  load: [\"broken:*\", \"env:PATH\"]\n",
+    );
+    let r = run_with(&config, &["check"], &[]);
+    r.expect_code(2);
+    for line in [
+        "env (env): reachable",
+        "broken (wasm): NOT LOADED: cannot read ",
+        "broken:*: skipped: backend \"broken\" is not loaded",
+        "env:PATH: 1 matched, 1 loaded",
+    ] {
+        assert!(r.stdout.contains(line), "{line:?} in {}", r.stdout);
+    }
+    assert!(r.stdout.contains("missing.wasm"), "{}", r.stdout);
+
+    let r = run_with(&config, &["check", "--json"], &[]);
+    r.expect_code(2);
+    let report: serde_json::Value = serde_json::from_str(&r.stdout).expect("one JSON document");
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["exit_code"], 2);
+    assert_eq!(report["backends"][1]["name"], "broken");
+    assert_eq!(report["backends"][1]["status"], "not_loaded");
+    assert_eq!(report["backends"][1]["exit_code"], 2);
+    assert_eq!(report["declarations"][0]["status"], "skipped");
+    assert_eq!(report["declarations"][1]["status"], "loaded");
+}
+
+#[test]
+fn list_load_and_check_print_one_json_document_each() {
+    let r = basic(&["list", "local:db_*", "--json"]);
+    r.expect_code(0);
+    let list: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
+    assert_eq!(
+        list,
+        serde_json::json!({"pattern": "local:db_*", "names": ["db_host", "db_password", "db_port"]})
+    );
+
+    let r = basic(&["load", "--json"]);
+    r.expect_code(0);
+    let load: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
+    assert_eq!(load["declarations"][0]["declaration"], "local:db_*");
+    assert_eq!(load["declarations"][0]["matched"], 3);
+    assert_eq!(load["declarations"][0]["loaded"], 3);
+    assert_eq!(load["declarations"][0]["failed"], serde_json::json!([]));
+    let total: u64 = load["declarations"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|d| d["loaded"].as_u64())
+        .sum();
+    assert_eq!(load["loaded"], total);
+
+    let r = basic(&["check", "--json"]);
+    r.expect_code(0);
+    let check: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
+    assert_eq!(check["ok"], true);
+    assert_eq!(check["exit_code"], 0);
+    assert_eq!(check["config"]["backends"], 4);
+    assert_eq!(check["config"]["cache"], true);
+    let statuses: Vec<_> = check["backends"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|b| (b["name"].as_str(), b["type"].as_str(), b["status"].as_str()))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            (Some("env"), Some("env"), Some("reachable")),
+            (Some("local"), Some("file"), Some("reachable")),
+            (Some("scoped"), Some("file"), Some("reachable")),
+            (Some("dotenv"), Some("dotenv"), Some("reachable")),
+        ]
+    );
+    assert_eq!(check["declarations"][0]["status"], "loaded");
+    assert_eq!(check["declarations"][0]["loaded"], 3);
+}
+
+#[test]
+fn a_malformed_glob_is_a_usage_error_everywhere() {
+    let r = basic(&["list", "local:[z-a]"]);
+    r.expect_code(2);
+    assert!(r.stderr.contains("[z-a]"), "{}", r.stderr);
+    let (_dir, config) = temp_config(
+        "secrets:\n  enabled: true\n  backends:\n    env: {}\n  load: [\"env:[z-a]\"]\n",
+    );
+    run_with(&config, &["load"], &[]).expect_code(2);
+    #[cfg(feature = "wasm")]
+    {
+        let r = basic(&["run-wasm", "app.wasm", "--allow", "local:[z-a]"]);
+        r.expect_code(2);
+        assert!(r.stderr.contains("[z-a]"), "{}", r.stderr);
+    }
+}
+
 #[test]
 fn disabled_subsystem_exits_2_saying_so() {
     let r = run_with(&fixture("errors/disabled.yaml"), &["get", "env:X"], &[]);

@@ -9,8 +9,11 @@ mod aws;
 mod backends;
 mod cli;
 mod config;
+mod embedding;
 mod leaks;
 mod manager;
+mod readme;
+mod supervisor;
 mod tokens;
 #[cfg(feature = "wasm")]
 mod wasm;

@@ -1,8 +1,9 @@
-//! `list PATTERN`: logical names matching backend:glob, sorted.
+//! `list PATTERN [--json]`: logical names matching backend:glob, sorted.
 
 use std::path::Path;
 
 use clap::Args;
+use serde_json::json;
 
 use crate::exit_codes;
 use crate::failure::Failure;
@@ -13,14 +14,22 @@ use crate::output;
 pub struct List {
     /// backend:glob
     pattern: String,
+    /// Print one JSON document: {"pattern": ..., "names": [...]}
+    #[arg(long)]
+    json: bool,
 }
 
 impl List {
-    /// Prints the matching names, one a line.
+    /// Prints the matching names, one a line (or as JSON).
     pub async fn run(self, config: &Path) -> Result<u8, Failure> {
         let (_, manager) = super::open(config)?;
-        for name in manager.list(&self.pattern).await? {
-            output::line(&name);
+        let names = manager.list(&self.pattern).await?;
+        if self.json {
+            output::json(&json!({ "pattern": self.pattern, "names": names }));
+        } else {
+            for name in names {
+                output::line(&name);
+            }
         }
         Ok(exit_codes::SUCCESS)
     }

@@ -1,29 +1,41 @@
-//! `load`: run the declarations and print counts per declaration.
+//! `load [--json]`: run the declarations and print counts per declaration.
 
 use std::path::Path;
 
 use clap::Args;
 use pp_secrets::DeclarationReport;
+use serde_json::{Value, json};
 
 use crate::exit_codes;
 use crate::failure::Failure;
 use crate::output;
 
-/// `load` (no arguments of its own).
+/// The arguments of `load`.
 #[derive(Debug, Args)]
-pub struct Load {}
+pub struct Load {
+    /// Print one JSON document: {"declarations": [...], "loaded": N}
+    #[arg(long)]
+    json: bool,
+}
 
 impl Load {
     /// Runs the declarations and prints what each loaded.
     pub async fn run(self, config: &Path) -> Result<u8, Failure> {
         let (_, manager) = super::open(config)?;
         let report = manager.load().await?;
-        for declaration in &report.declarations {
-            output::line(&format!(
-                "{}\t{}",
-                declaration.declaration,
-                counts(declaration)
-            ));
+        if self.json {
+            output::json(&json!({
+                "declarations": report.declarations.iter().map(counts_json).collect::<Vec<_>>(),
+                "loaded": report.loaded(),
+            }));
+        } else {
+            for declaration in &report.declarations {
+                output::line(&format!(
+                    "{}\t{}",
+                    declaration.declaration,
+                    counts(declaration)
+                ));
+            }
         }
         Ok(exit_codes::SUCCESS)
     }
@@ -40,4 +52,14 @@ pub fn counts(d: &DeclarationReport) -> String {
         ));
     }
     line
+}
+
+/// One declaration's counts as a JSON object (the README's "JSON output").
+pub fn counts_json(d: &DeclarationReport) -> Value {
+    json!({
+        "declaration": d.declaration,
+        "matched": d.matched,
+        "loaded": d.loaded,
+        "failed": d.failed,
+    })
 }

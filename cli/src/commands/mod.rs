@@ -38,17 +38,24 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
     }
 }
 
+/// The config document, when its secrets subsystem is enabled.
+fn document(config: &Path) -> Result<ConfigDocument, Failure> {
+    let document = ConfigDocument::from_file(config)?;
+    if !document.secrets.enabled {
+        return Err(Failure::Disabled(format!(
+            "the secrets subsystem is disabled in {} (set secrets.enabled: true)",
+            config.display()
+        )));
+    }
+    Ok(document)
+}
+
 /// The config document and its manager, without running `load` (for the
 /// on-demand commands `get` and `list`).
 fn open(config: &Path) -> Result<(ConfigDocument, SecretsManager), Failure> {
-    let document = ConfigDocument::from_file(config)?;
-    match SecretsManager::from_document(&document)? {
-        Some(manager) => Ok((document, manager)),
-        None => Err(Failure::Disabled(format!(
-            "the secrets subsystem is disabled in {} (set secrets.enabled: true)",
-            config.display()
-        ))),
-    }
+    let document = document(config)?;
+    let manager = SecretsManager::from_config(&document.secrets)?;
+    Ok((document, manager))
 }
 
 /// The manager started as an application starts it: built, then the `load`

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use pp_secrets::{render_file, resolve_tokens};
+use zeroize::Zeroizing;
 
 use crate::exit_codes;
 use crate::failure::Failure;
@@ -29,7 +30,9 @@ impl Render {
                 tree
             }
         };
-        let yaml = serde_yaml::to_string(&tree)
+        // The text holds the resolved secrets: wiped once printed.
+        let yaml = serde_yaml::to_string(&*tree)
+            .map(Zeroizing::new)
             .map_err(|e| Failure::Usage(format!("cannot print the result as YAML: {e}")))?;
         output::raw(&yaml);
         Ok(exit_codes::SUCCESS)

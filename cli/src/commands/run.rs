@@ -1,11 +1,14 @@
 //! `run [--env VAR=KEY]... -- CMD [ARGS]`: run a command with secrets in its
 //! environment. Secrets never go on a command line, where `ps` shows them.
+//! The child is run under [`supervise`]: signals passed on, its exit code
+//! ours.
 
 use std::path::Path;
 
 use clap::Args;
 
 use crate::failure::Failure;
+use crate::supervisor::supervise;
 
 /// The arguments of `run`.
 #[derive(Debug, Args)]
@@ -39,27 +42,17 @@ impl Run {
             return Err(Failure::Usage("run: no command given after --".into()));
         };
 
-        let (_, manager) = super::start(config).await?;
         let mut child = std::process::Command::new(program);
         child.args(args);
-        for (var, key) in pairs {
-            let value = manager.get(key).await?;
-            child.env(var, value.to_text().expose());
+        {
+            let (_, manager) = super::start(config).await?;
+            for (var, key) in pairs {
+                let value = manager.get(key).await?;
+                child.env(var, value.to_text().expose());
+            }
+            // The manager and its cache are dropped (and wiped) here: the
+            // child may run for months.
         }
-        let status = child
-            .status()
-            .map_err(|e| Failure::Spawn(format!("cannot run {program:?}: {e}")))?;
-        Ok(exit_code_of(status))
+        supervise(child, program).await
     }
-}
-
-/// The child's exit code; a child killed by signal N gives 128 + N, as a
-/// shell reports it.
-fn exit_code_of(status: std::process::ExitStatus) -> u8 {
-    let code = status.code().or_else(|| {
-        use std::os::unix::process::ExitStatusExt;
-        status.signal().map(|signal| 128 + signal)
-    });
-    // A code is 0..=255 on Unix; anything else is reported as a failure.
-    code.and_then(|code| u8::try_from(code).ok()).unwrap_or(1)
 }
