@@ -16,6 +16,14 @@ pub enum Failure {
     Usage(String),
     /// `secrets.enabled` is false (a usage error).
     Disabled(String),
+    /// `run` was stopped by a signal before its command started (`code` is
+    /// 128 + N).
+    Stopped {
+        /// The exit code.
+        code: u8,
+        /// What happened.
+        message: String,
+    },
     /// `run`'s command could not be started; `code` says why (126, 127).
     CannotStart {
         /// The exit code.
@@ -31,7 +39,7 @@ impl Failure {
         match self {
             Failure::Secrets(e) => exit_codes::for_kind(e.kind()),
             Failure::Usage(_) | Failure::Disabled(_) => exit_codes::USAGE,
-            Failure::CannotStart { code, .. } => *code,
+            Failure::CannotStart { code, .. } | Failure::Stopped { code, .. } => *code,
         }
     }
 }
@@ -40,9 +48,10 @@ impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Failure::Secrets(e) => f.write_str(&with_causes(e)),
-            Failure::Usage(m) | Failure::Disabled(m) | Failure::CannotStart { message: m, .. } => {
-                f.write_str(m)
-            }
+            Failure::Usage(m)
+            | Failure::Disabled(m)
+            | Failure::CannotStart { message: m, .. }
+            | Failure::Stopped { message: m, .. } => f.write_str(m),
         }
     }
 }

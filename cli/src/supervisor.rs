@@ -5,7 +5,16 @@
 //!
 //! - SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 sent to
 //!   `pp-secrets` are sent on to the child; `pp-secrets` itself does not
-//!   stop on them, it waits for the child.
+//!   stop on them, it waits for the child. Listening starts before the
+//!   secrets are read: a signal that arrives before the child starts ends
+//!   `pp-secrets` with 128 + N and the child is never started.
+//! - A signal `pp-secrets` was started with ignored (`nohup`, a background
+//!   job's SIGINT and SIGQUIT) stays ignored and is not passed on: the
+//!   child inherits it ignored, as it would without `pp-secrets`.
+//! - When `pp-secrets` runs in the foreground of a terminal, the terminal's
+//!   own SIGINT and SIGQUIT (Ctrl-C, Ctrl-\) already reach the child, which
+//!   is in the same process group: those two are not passed on again, so
+//!   the child sees one Ctrl-C, not two.
 //! - Exit: the child's code, or 128 + N when it died of signal N (as a shell
 //!   reports it); 127 when the command is not found, 126 when it cannot be
 //!   executed.
@@ -13,7 +22,9 @@
 //!   reaped as they exit (`waitpid(-1)` on each SIGCHLD), so none is left a
 //!   zombie.
 
+use std::future::Future;
 use std::io::ErrorKind;
+use std::path::Path;
 use std::process::Command;
 
 use rustix::process::{Pid, Signal, WaitOptions, WaitStatus};
@@ -33,56 +44,143 @@ const FORWARDED: [Signal; 6] = [
     Signal::USR2,
 ];
 
-/// Runs `command` to its end; the result is the exit code to leave with.
-/// `program` names the command in messages.
-pub async fn supervise(mut command: Command, program: &str) -> Result<u8, Failure> {
-    // Handlers first: a signal that arrives between the spawn and the
-    // handlers would otherwise end `pp-secrets` and orphan the child.
-    let (sender, mut received) = mpsc::unbounded_channel::<Signal>();
-    for wanted in FORWARDED.into_iter().chain([Signal::CHILD]) {
-        let mut stream =
-            signal(SignalKind::from_raw(wanted.as_raw())).map_err(|e| Failure::CannotStart {
-                code: exit_codes::CANNOT_EXECUTE,
-                message: format!("run: cannot listen for signals to pass on: {e}"),
+/// Signals listened for, from before the secrets are read until the child
+/// has exited.
+pub struct Supervisor {
+    received: mpsc::UnboundedReceiver<Signal>,
+    /// The forwarded signals that are passed on (the rest are listened for
+    /// only so that they do not end `pp-secrets`).
+    passed_on: Vec<Signal>,
+}
+
+impl Supervisor {
+    /// Starts listening. Call it before any slow work, so that no signal
+    /// is lost.
+    pub fn listen() -> Result<Self, Failure> {
+        let ignored = ignored_signals();
+        let terminal_reaches_child = in_terminal_foreground();
+        let (sender, received) = mpsc::unbounded_channel::<Signal>();
+        let mut passed_on = Vec::new();
+        for wanted in FORWARDED.into_iter().chain([Signal::CHILD]) {
+            if ignored.contains(&wanted) {
+                continue;
+            }
+            if wanted != Signal::CHILD
+                && !(terminal_reaches_child && [Signal::INT, Signal::QUIT].contains(&wanted))
+            {
+                passed_on.push(wanted);
+            }
+            let mut stream = signal(SignalKind::from_raw(wanted.as_raw())).map_err(|e| {
+                Failure::CannotStart {
+                    code: exit_codes::CANNOT_EXECUTE,
+                    message: format!("run: cannot listen for signals to pass on: {e}"),
+                }
             })?;
-        let sender = sender.clone();
-        tokio::spawn(async move {
-            while stream.recv().await.is_some() {
-                if sender.send(wanted).is_err() {
-                    break;
+            let sender = sender.clone();
+            tokio::spawn(async move {
+                while stream.recv().await.is_some() {
+                    if sender.send(wanted).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        Ok(Self {
+            received,
+            passed_on,
+        })
+    }
+
+    /// Runs `work` (reading the secrets), unless a signal that would be
+    /// passed on arrives first: then there is no child to pass it to, and
+    /// `pp-secrets` stops with 128 + N.
+    pub async fn before_start<T>(
+        &mut self,
+        work: impl Future<Output = Result<T, Failure>>,
+    ) -> Result<T, Failure> {
+        tokio::pin!(work);
+        loop {
+            tokio::select! {
+                result = &mut work => return result,
+                Some(received) = self.received.recv() => {
+                    if FORWARDED.contains(&received) {
+                        return Err(Failure::Stopped {
+                            code: 128 + received.as_raw() as u8,
+                            message: format!(
+                                "run: stopped by signal {} before the command started",
+                                received.as_raw()
+                            ),
+                        });
+                    }
                 }
             }
-        });
-    }
-    drop(sender);
-
-    let child = command.spawn().map_err(|e| cannot_start(program, &e))?;
-    let child_pid = Pid::from_child(&child);
-    // Reaped below with waitpid, not through `child`.
-    drop(child);
-
-    loop {
-        // Before waiting: the child may have exited before its SIGCHLD
-        // handler saw anything worth waking for.
-        if let Some(status) = reap(child_pid) {
-            return Ok(exit_code_of(status));
         }
-        match received.recv().await {
-            Some(Signal::CHILD) => {}
-            Some(forwarded) => {
-                tracing::debug!(
-                    signal = forwarded.as_raw(),
-                    "passing a signal on to the child"
-                );
-                // The child may have exited already; its status is
-                // collected on the next turn.
-                let _ = rustix::process::kill_process(child_pid, forwarded);
+    }
+
+    /// Runs `command` to its end; the result is the exit code to leave
+    /// with. `program` names the command in messages.
+    pub async fn run(mut self, mut command: Command, program: &str) -> Result<u8, Failure> {
+        let child = command.spawn().map_err(|e| cannot_start(program, &e))?;
+        // The secrets in its environment are not kept for the child's life.
+        drop(command);
+        let child_pid = Pid::from_child(&child);
+        // Reaped below with waitpid, not through `child`.
+        drop(child);
+
+        loop {
+            // Before waiting: the child may have exited before its SIGCHLD
+            // handler saw anything worth waking for.
+            if let Some(status) = reap(child_pid) {
+                return Ok(exit_code_of(status));
             }
-            // Every listener holds a sender and loops forever; this is not
-            // reached, but if it were, waiting for the child is still right.
-            None => return Ok(wait_for(child_pid)),
+            match self.received.recv().await {
+                Some(Signal::CHILD) => {}
+                Some(received) if self.passed_on.contains(&received) => {
+                    tracing::debug!(
+                        signal = received.as_raw(),
+                        "passing a signal on to the child"
+                    );
+                    // The child may have exited already; its status is
+                    // collected on the next turn.
+                    let _ = rustix::process::kill_process(child_pid, received);
+                }
+                Some(_) => {}
+                // Every listener holds a sender and loops for ever; this is
+                // not reached, but if it were, waiting for the child is
+                // still right.
+                None => return Ok(wait_for(child_pid)),
+            }
         }
     }
+}
+
+/// The signals this process was started with ignored, from
+/// `/proc/self/status` (`SigIgn`, a hexadecimal mask, bit N-1 for signal N).
+fn ignored_signals() -> Vec<Signal> {
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+        return Vec::new();
+    };
+    let Some(mask) = status
+        .lines()
+        .find_map(|line| line.strip_prefix("SigIgn:"))
+        .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
+    else {
+        return Vec::new();
+    };
+    FORWARDED
+        .into_iter()
+        .filter(|s| (1..=64).contains(&s.as_raw()) && mask & (1 << (s.as_raw() - 1)) != 0)
+        .collect()
+}
+
+/// Whether this process is in the foreground process group of its
+/// controlling terminal (so that the terminal's SIGINT and SIGQUIT reach
+/// the child as well).
+fn in_terminal_foreground() -> bool {
+    let Ok(terminal) = std::fs::File::open("/dev/tty") else {
+        return false;
+    };
+    rustix::termios::tcgetpgrp(&terminal).is_ok_and(|group| group == rustix::process::getpgrp())
 }
 
 /// Blocks until `child` exits; its exit code (1 when it cannot be had).
@@ -122,6 +220,12 @@ fn exit_code_of(status: WaitStatus) -> u8 {
 /// Why the command could not be started, with the shell's exit code.
 fn cannot_start(program: &str, error: &std::io::Error) -> Failure {
     let (code, problem) = match error.kind() {
+        // A path that exists but "is not found" names a script whose
+        // interpreter is missing: the shell says 126 for that.
+        ErrorKind::NotFound if program.contains('/') && Path::new(program).exists() => (
+            exit_codes::CANNOT_EXECUTE,
+            "cannot be executed (its interpreter was not found)",
+        ),
         ErrorKind::NotFound => (exit_codes::COMMAND_NOT_FOUND, "command not found"),
         ErrorKind::PermissionDenied => (exit_codes::CANNOT_EXECUTE, "permission denied"),
         _ => (exit_codes::CANNOT_EXECUTE, "cannot be executed"),

@@ -75,7 +75,9 @@ impl ServiceContext {
     }
 
     /// The service's config section, tokens resolved (`Null` when absent).
-    pub fn config(&self) -> &Value {
+    /// A [`ConfigTree`]: it derefs to the `Value`, and its `Debug` shows no
+    /// value.
+    pub fn config(&self) -> &ConfigTree {
         &self.config
     }
 
@@ -154,8 +156,10 @@ impl Application {
         })
     }
 
-    /// The whole config, `${VAR}` expanded and tokens resolved.
-    pub fn config(&self) -> &Value {
+    /// The whole config, `${VAR}` expanded and tokens resolved (a
+    /// [`ConfigTree`]: it derefs to the `Value`, and its `Debug` shows no
+    /// value).
+    pub fn config(&self) -> &ConfigTree {
         &self.document.tree
     }
 

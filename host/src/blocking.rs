@@ -14,7 +14,19 @@
 //! thread while it waits, as any blocking call does: async code should use
 //! the async manager). Cache hits are served on the caller's thread without
 //! a round trip. Dropping the last clone stops the worker and waits for the
-//! calls it is running.
+//! calls it is running. Background refresh (the README's "Rotation") runs
+//! on the worker's runtime.
+//!
+//! Two ways to wait for ever, both refused or documented:
+//!
+//! - A backend that calls the blocking manager it serves would wait for its
+//!   own worker: such a call is an error instead.
+//! - A blocking call made on a runtime thread, while async code on that
+//!   same runtime uses the same backends (through
+//!   [`SecretsManager::as_async`], or a manager passed to
+//!   [`SecretsManager::new`] and used there too), can wait for a first read
+//!   that a task of the blocked runtime holds. Give async code and blocking
+//!   code their own managers, or keep blocking calls off runtime threads.
 //!
 //! ```no_run
 //! use pp_secrets::blocking::SecretsManager;
@@ -69,10 +81,16 @@ impl SecretsManager {
     /// a config). Starts the worker thread; fails only when the operating
     /// system cannot start a thread or a runtime.
     pub fn new(manager: manager::SecretsManager) -> Result<Self> {
-        Ok(Self {
+        let blocking = Self {
             manager,
             worker: Arc::new(Worker::start()?),
-        })
+        };
+        // Background refresh runs on the worker's runtime.
+        blocking.call("", |m, _| async move {
+            m.start_refresh();
+            Ok(())
+        })?;
+        Ok(blocking)
     }
 
     /// The manager of the config file at `path`, or `None` when its
@@ -151,6 +169,15 @@ impl SecretsManager {
         self.call("", |m, _| async move { m.load().await })
     }
 
+    /// Runs the given `backend:pattern` declarations, in order, stopping at
+    /// the first one that fails.
+    pub fn load_declarations(&self, declarations: &[&str]) -> Result<LoadReport> {
+        let declarations: Vec<String> = declarations.iter().map(|d| (*d).to_owned()).collect();
+        self.call("", |m, _| async move {
+            m.load_declarations(&declarations).await
+        })
+    }
+
     /// Runs one `backend:pattern` declaration.
     pub fn load_declaration(&self, declaration: &str) -> Result<DeclarationReport> {
         self.call(declaration, |m, declaration| async move {
@@ -196,6 +223,12 @@ impl SecretsManager {
         F: FnOnce(manager::SecretsManager, String) -> Fut,
         Fut: Future<Output = Result<T>> + Send + 'static,
     {
+        if std::thread::current().id() == self.worker.thread_id {
+            return Err(Error::Blocking {
+                problem: "called from its own worker thread (a backend that uses the blocking \
+                          manager it serves): it would wait for itself",
+            });
+        }
         let (reply, answer) = std_mpsc::sync_channel(1);
         let work = operation(self.manager.clone(), argument.to_owned());
         self.worker.submit(Box::pin(async move {

@@ -58,6 +58,8 @@ pub use config::{ConfigDocument, ConfigTree, SecretsConfig};
 pub use error::{Error, ErrorKind, Result};
 pub use key::{BackendPrefix, SecretKey};
 pub use manager::{DeclarationReport, LoadReport, ManagerBuilder, SecretsManager};
-pub use secrets_provider::{MatchedSecret, Pattern, ProviderError, SecretsProvider};
+pub use secrets_provider::{
+    HeldSecret, MatchedSecret, Pattern, ProviderError, Refreshed, SecretsProvider,
+};
 pub use tokens::{render_file, resolve_tokens};
 pub use value::{SecretObject, SecretText, SecretValue};

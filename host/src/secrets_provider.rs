@@ -55,6 +55,42 @@ pub struct MatchedSecret {
     pub name: String,
     /// The value as stored, or why this one name failed.
     pub value: Result<SecretText, ProviderError>,
+    /// The backend's version of the value (an opaque tag that changes when
+    /// the value does, such as AWS's `VersionId`), when it has one. A
+    /// refresh hands it back in [`HeldSecret::version`] so the provider can
+    /// tell what changed without fetching values.
+    pub version: Option<String>,
+}
+
+impl MatchedSecret {
+    /// `name` with its value or error, and no version.
+    pub fn new(name: String, value: Result<SecretText, ProviderError>) -> Self {
+        Self {
+            name,
+            value,
+            version: None,
+        }
+    }
+}
+
+/// A secret the manager holds, as a refresh asks about it.
+#[derive(Debug, Clone, Copy)]
+pub struct HeldSecret<'a> {
+    /// The full name.
+    pub name: &'a str,
+    /// The version it was served with, when the provider gave one.
+    pub version: Option<&'a str>,
+}
+
+/// What a refresh found (see [`SecretsProvider::refresh`]).
+#[derive(Debug, Default)]
+pub struct Refreshed {
+    /// The current value of every name that is new or may have changed,
+    /// or that name's own error. Names the provider knows to be unchanged
+    /// may be left out; a value equal to the one held is not a change.
+    pub current: Vec<MatchedSecret>,
+    /// Held names that no longer exist.
+    pub gone: Vec<String>,
 }
 
 /// A backend that stores secrets under full names.
@@ -78,9 +114,27 @@ pub trait SecretsProvider: Send + Sync + 'static {
         let mut out = Vec::with_capacity(names.len());
         for name in names {
             let value = self.get(&name).await;
-            out.push(MatchedSecret { name, value });
+            out.push(MatchedSecret::new(name, value));
         }
         Ok(out)
+    }
+
+    /// What changed among the secrets the manager holds (`held`) and the
+    /// names matching its `load` declarations (`patterns`), for a refresh
+    /// (the README's "Rotation"). An `Err` means the check itself failed:
+    /// the manager keeps serving what it holds.
+    ///
+    /// The default re-reads: each pattern through
+    /// [`get_matching`](Self::get_matching), each held name no pattern
+    /// covers through [`get`](Self::get). Override it when the backend can
+    /// tell what changed more cheaply (a version per name, a file's
+    /// identity).
+    async fn refresh(
+        &self,
+        held: &[HeldSecret<'_>],
+        patterns: &[Pattern],
+    ) -> Result<Refreshed, ProviderError> {
+        refresh_by_rereading(self, held, patterns).await
     }
 
     /// Whether the backend is reachable and its source is readable, for
@@ -91,4 +145,39 @@ pub trait SecretsProvider: Send + Sync + 'static {
             .await
             .map(|_| ())
     }
+}
+
+/// The default [`SecretsProvider::refresh`]: re-reads every pattern and
+/// every held name no pattern covers. A held name a pattern covers but no
+/// longer lists is gone; one read alone is gone when it is not found.
+pub async fn refresh_by_rereading<P: SecretsProvider + ?Sized>(
+    provider: &P,
+    held: &[HeldSecret<'_>],
+    patterns: &[Pattern],
+) -> Result<Refreshed, ProviderError> {
+    let mut refreshed = Refreshed::default();
+    let mut seen = std::collections::HashSet::new();
+    for pattern in patterns {
+        for matched in provider.get_matching(pattern).await? {
+            if seen.insert(matched.name.clone()) {
+                refreshed.current.push(matched);
+            }
+        }
+    }
+    for secret in held {
+        if seen.contains(secret.name) {
+            continue;
+        }
+        if patterns.iter().any(|p| p.matches(secret.name)) {
+            refreshed.gone.push(secret.name.to_owned());
+            continue;
+        }
+        match provider.get(secret.name).await {
+            Err(ProviderError::NotFound) => refreshed.gone.push(secret.name.to_owned()),
+            value => refreshed
+                .current
+                .push(MatchedSecret::new(secret.name.to_owned(), value)),
+        }
+    }
+    Ok(refreshed)
 }

@@ -61,7 +61,7 @@ pub(crate) fn token_spans(text: &str) -> Vec<(usize, usize, &str)> {
 /// secret: a service's own config file, rendered as its section of the
 /// main config would be.
 pub async fn render_file(path: impl AsRef<Path>, secrets: &SecretsManager) -> Result<ConfigTree> {
-    let mut tree = ConfigTree::new(read_yaml_file(path.as_ref())?);
+    let mut tree = read_yaml_file(path.as_ref())?;
     resolve_tokens(&mut tree, secrets).await?;
     Ok(tree)
 }
@@ -115,7 +115,15 @@ fn substitute(text: &str, values: &HashMap<String, SecretValue>) -> Option<Value
             SecretValue::Object(o) => serde_yaml::to_value(o.expose()).unwrap_or(Value::Null),
         });
     }
-    let mut out = String::with_capacity(text.len());
+    // Sized up front: a buffer that grew would leave a copy of part of a
+    // secret behind, unwiped.
+    let capacity = text.len()
+        + tokens
+            .iter()
+            .filter_map(|t| values.get(t.key))
+            .map(|v| v.to_text().len())
+            .sum::<usize>();
+    let mut out = String::with_capacity(capacity);
     let mut at = 0;
     for token in &tokens {
         out.push_str(&text[at..token.start]);

@@ -324,6 +324,19 @@ fn check_reports_a_backend_that_cannot_be_built_and_goes_on() {
     assert_eq!(report["declarations"][1]["status"], "loaded");
 }
 
+/// The exit code is that of the first problem in the report's order, not
+/// the first one found.
+#[cfg(feature = "wasm")]
+#[test]
+fn check_exits_with_the_code_of_the_first_problem_listed() {
+    let (_dir, config) = temp_config(
+        "secrets:\n  enabled: true\n  backends:\n    aaa:\n      type: dotenv\n      \
+         path: missing.env\n    zzz:\n      type: wasm\n      path: missing.wasm\n",
+    );
+    // aaa is unreachable (3), zzz cannot be built (2): aaa comes first.
+    run_with(&config, &["check"], &[]).expect_code(3);
+}
+
 #[test]
 fn list_load_and_check_print_one_json_document_each() {
     let r = basic(&["list", "local:db_*", "--json"]);

@@ -243,3 +243,43 @@ fn config_as_names_the_field_and_types_never_the_value() {
         "services.billing.db.password: expected u32, found a string"
     );
 }
+
+#[test]
+fn a_backend_calling_the_blocking_manager_it_serves_gets_an_error_not_a_hang() {
+    use std::sync::{Arc, Mutex};
+
+    /// Reads another secret through the blocking manager it is part of.
+    struct Reentrant(Arc<Mutex<Option<blocking::SecretsManager>>>);
+
+    #[async_trait]
+    impl SecretsProvider for Reentrant {
+        async fn get(&self, _: &str) -> Result<SecretText, ProviderError> {
+            let secrets = self.0.lock().expect("lock").clone();
+            let secrets = secrets.ok_or(ProviderError::NotFound)?;
+            secrets
+                .get("memory:k")
+                .map(|v| v.to_text())
+                .map_err(|e| ProviderError::failed(e.to_string()))
+        }
+        async fn list(&self, _: &Pattern) -> Result<Vec<String>, ProviderError> {
+            Ok(Vec::new())
+        }
+    }
+
+    let slot = Arc::new(Mutex::new(None));
+    let manager = pp_secrets::SecretsManager::builder()
+        .backend("re", "", Reentrant(slot.clone()))
+        .backend("memory", "", InMemory(BTreeMap::from([("k", "v")])))
+        .build()
+        .expect("valid");
+    let secrets = blocking::SecretsManager::new(manager).expect("worker");
+    *slot.lock().expect("lock") = Some(secrets.clone());
+    let e = secrets.get("re:x").expect_err("refused");
+    assert!(
+        pp_secrets::error::with_causes(&e).contains("its own worker thread"),
+        "{e}"
+    );
+    // Break the cycle (manager -> provider -> blocking manager) so the
+    // worker stops.
+    slot.lock().expect("lock").take();
+}

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use pp_secrets::providers::FileProvider;
 use pp_secrets::{SecretValue, SecretsManager};
+use serde_yaml::Value;
 
 use crate::support::{Run, block_on, fixture, run_with};
 
@@ -126,7 +127,7 @@ fn every_public_type_that_holds_values_redacts_them_in_debug() {
     let yaml = "secrets:\n  enabled: true\n  backends:\n    local:\n      type: file\n      \
                 path: secrets.yaml\n  load: [\"local:good\", \"local:object\"]\n\
                 services:\n  svc:\n    good: ${secret://local:good}\n    \
-                object: ${secret://local:object}\n    inline: \"x-${secret://local:good}-y\"\n    \
+                object: ${secret://local:object}\n    keyed: ${secret://local:keyed}\n    inline: \"x-${secret://local:good}-y\"\n    \
                 from_env: ${PPT_LEAK_UNSET:-LEAKCANARY-env}\n";
     let document = ConfigDocument::from_yaml_str(yaml, fixture("leak")).expect("valid");
     let mut seen = String::new();
@@ -149,7 +150,7 @@ fn every_public_type_that_holds_values_redacts_them_in_debug() {
     );
     let context = app.service_context("svc");
     show("ServiceContext", format!("{context:?}{context:#?}"));
-    let tree = ConfigTree::new(context.config().clone());
+    let tree = ConfigTree::new(Value::clone(context.config()));
     show("ConfigTree", format!("{tree:?}"));
     let secrets = app.secrets().expect("enabled").clone();
     show("SecretsManager", format!("{secrets:?}"));

@@ -13,6 +13,7 @@ mod embedding;
 mod leaks;
 mod manager;
 mod readme;
+mod rotation;
 mod supervisor;
 mod tokens;
 #[cfg(feature = "wasm")]

@@ -288,10 +288,7 @@ fn load_uses_the_providers_bulk_call() {
             Ok(["k1", "k2"]
                 .iter()
                 .filter(|n| p.matches(n))
-                .map(|n| MatchedSecret {
-                    name: (*n).into(),
-                    value: Ok(SecretText::from("v")),
-                })
+                .map(|n| MatchedSecret::new((*n).into(), Ok(SecretText::from("v"))))
                 .collect())
         }
     }

@@ -146,3 +146,77 @@ fn as_pid_1_orphans_are_reaped() {
     );
     assert_eq!(output.status.code(), Some(0));
 }
+
+/// `nohup pp-secrets run -- CMD`: SIGHUP stays ignored for the child, as it
+/// would be without `pp-secrets`.
+#[test]
+fn a_signal_ignored_at_start_stays_ignored() {
+    let mut child = std::process::Command::new("nohup")
+        .arg(env!("CARGO_BIN_EXE_pp-secrets"))
+        .arg("--config")
+        .arg(fixture("basic/config.yaml"))
+        .args([
+            "run",
+            "--",
+            "sh",
+            "-c",
+            "echo ready; sleep 0.5; echo survived",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starts");
+    let mut stdout = BufReader::new(child.stdout.take().expect("piped"));
+    let mut line = String::new();
+    stdout.read_line(&mut line).expect("reads");
+    assert_eq!(line.trim(), "ready");
+    signal(&child, Signal::HUP);
+    line.clear();
+    stdout.read_line(&mut line).expect("reads");
+    assert_eq!(line.trim(), "survived", "the child was not hung up");
+    assert_eq!(exit_code(&mut child), 0);
+}
+
+/// A SIGTERM that arrives while the secrets are still being read (here,
+/// from a FIFO nobody writes to) stops `pp-secrets` with 143 and the
+/// command is never started.
+#[test]
+fn a_signal_before_the_child_starts_stops_pp_secrets_without_starting_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fifo = dir.path().join("secrets.env");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    let config = dir.path().join("config.yaml");
+    std::fs::write(
+        &config,
+        "secrets:\n  enabled: true\n  backends:\n    slow:\n      type: dotenv\n      \
+         path: secrets.env\n  load: [\"slow:*\"]\n",
+    )
+    .expect("write");
+    let marker = dir.path().join("started");
+    let mut child = cli()
+        .arg("--config")
+        .arg(&config)
+        .args(["run", "--", "touch", &marker.display().to_string()])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    // Opening the FIFO for writing waits until pp-secrets opens it to read:
+    // then it is inside the load, long after it started listening.
+    let (opened, wait) = std::sync::mpsc::channel();
+    let writer_path = fifo.clone();
+    std::thread::spawn(move || {
+        let writer = std::fs::OpenOptions::new().write(true).open(writer_path);
+        let _ = opened.send(writer);
+    });
+    let _writer = wait
+        .recv_timeout(Duration::from_secs(60))
+        .expect("pp-secrets opened the FIFO")
+        .expect("opened for writing");
+    signal(&child, Signal::TERM);
+    assert_eq!(exit_code(&mut child), 128 + Signal::TERM.as_raw());
+    assert!(!marker.exists(), "the command was never started");
+}

@@ -10,6 +10,7 @@
 use std::path::Path;
 
 use clap::Args;
+use pp_secrets::config::duration_text;
 use pp_secrets::{ConfigDocument, Error, SecretKey, SecretsManager};
 use serde_json::{Value, json};
 
@@ -49,11 +50,6 @@ impl Check {
     pub async fn run(self, config: &Path) -> Result<u8, Failure> {
         let document = super::document(config)?;
         let section = &document.secrets;
-        let mut first_failure: Option<u8> = None;
-        let mut note = |error: &Error| {
-            first_failure.get_or_insert(exit_codes::for_kind(error.kind()));
-        };
-
         let mut builder = SecretsManager::builder().cache_enabled(section.cache_enabled);
         let mut built = Vec::new();
         let mut not_loaded = Vec::new();
@@ -63,10 +59,7 @@ impl Check {
                     builder = builder.shared_backend(&backend.name, &backend.prefix, provider);
                     built.push(backend.name.as_str());
                 }
-                Err(e) => {
-                    note(&e);
-                    not_loaded.push((backend.name.as_str(), e));
-                }
+                Err(e) => not_loaded.push((backend.name.as_str(), e)),
             }
         }
         for declaration in &section.load {
@@ -80,10 +73,7 @@ impl Check {
                 Some(i) => BackendStatus::NotLoaded(not_loaded.swap_remove(i).1),
                 None => match manager.check_backend(&backend.name).await {
                     Ok(()) => BackendStatus::Reachable,
-                    Err(e) => {
-                        note(&e);
-                        BackendStatus::Unreachable(e)
-                    }
+                    Err(e) => BackendStatus::Unreachable(e),
                 },
             };
             backends.push((backend, status));
@@ -102,16 +92,26 @@ impl Check {
             } else {
                 match manager.load_declaration(declaration).await {
                     Ok(report) => DeclarationStatus::Loaded(report),
-                    Err(e) => {
-                        note(&e);
-                        DeclarationStatus::Failed(e)
-                    }
+                    Err(e) => DeclarationStatus::Failed(e),
                 }
             };
             declarations.push((declaration.as_str(), status));
         }
 
-        let code = first_failure.unwrap_or(exit_codes::SUCCESS);
+        // The code of the first problem in the order the report lists them.
+        let code = backends
+            .iter()
+            .filter_map(|(_, status)| match status {
+                BackendStatus::Reachable => None,
+                BackendStatus::Unreachable(e) | BackendStatus::NotLoaded(e) => Some(e),
+            })
+            .chain(declarations.iter().filter_map(|(_, status)| match status {
+                DeclarationStatus::Failed(e) => Some(e),
+                _ => None,
+            }))
+            .map(|e| exit_codes::for_kind(e.kind()))
+            .next()
+            .unwrap_or(exit_codes::SUCCESS);
         if self.json {
             output::json(&as_json(config, &document, &backends, &declarations, code));
         } else {
@@ -183,7 +183,17 @@ fn as_json(
     let backends: Vec<Value> = backends
         .iter()
         .map(|(backend, status)| {
-            let row = json!({ "name": backend.name, "type": backend.kind.type_name() });
+            let refresh = backend.refresh.map(|r| {
+                json!({
+                    "every": duration_text(r.every),
+                    "max_stale": duration_text(r.max_stale),
+                })
+            });
+            let row = json!({
+                "name": backend.name,
+                "type": backend.kind.type_name(),
+                "refresh": refresh,
+            });
             with(
                 row,
                 match status {

@@ -1,14 +1,14 @@
 //! `run [--env VAR=KEY]... -- CMD [ARGS]`: run a command with secrets in its
 //! environment. Secrets never go on a command line, where `ps` shows them.
-//! The child is run under [`supervise`]: signals passed on, its exit code
-//! ours.
+//! The child is run under a [`Supervisor`]: signals passed on, its exit
+//! code ours.
 
 use std::path::Path;
 
 use clap::Args;
 
 use crate::failure::Failure;
-use crate::supervisor::supervise;
+use crate::supervisor::Supervisor;
 
 /// The arguments of `run`.
 #[derive(Debug, Args)]
@@ -42,17 +42,23 @@ impl Run {
             return Err(Failure::Usage("run: no command given after --".into()));
         };
 
+        // Listening first: a SIGTERM while the secrets are read must not
+        // be lost (or end `pp-secrets` and leave nothing to stop).
+        let mut supervisor = Supervisor::listen()?;
         let mut child = std::process::Command::new(program);
         child.args(args);
-        {
-            let (_, manager) = super::start(config).await?;
-            for (var, key) in pairs {
-                let value = manager.get(key).await?;
-                child.env(var, value.to_text().expose());
-            }
-            // The manager and its cache are dropped (and wiped) here: the
-            // child may run for months.
-        }
-        supervise(child, program).await
+        supervisor
+            .before_start(async {
+                let (_, manager) = super::start(config).await?;
+                for (var, key) in pairs {
+                    let value = manager.get(key).await?;
+                    child.env(var, value.to_text().expose());
+                }
+                // The manager and its cache are dropped (and wiped) here:
+                // the child may run for months.
+                Ok(())
+            })
+            .await?;
+        supervisor.run(child, program).await
     }
 }

@@ -15,6 +15,7 @@ mod expand;
 pub(crate) mod fields;
 mod model;
 mod parse;
+mod refresh;
 mod settings_of;
 pub(crate) mod tree;
 
@@ -35,6 +36,7 @@ pub(crate) use expand::{UnsetVariable, expand_from_env};
 pub use model::{BackendConfig, CompileCacheSetting, SecretsConfig};
 #[cfg(feature = "wasm")]
 pub(crate) use parse::resolve;
+pub use refresh::{RefreshSettings, duration_text};
 pub(crate) use settings_of::settings_of;
 pub use tree::ConfigTree;
 
@@ -72,8 +74,8 @@ impl ConfigDocument {
         Self::from_tree(tree, None, absolute(base_dir.as_ref()))
     }
 
-    fn from_tree(tree: Value, file: Option<&Path>, base_dir: PathBuf) -> Result<Self> {
-        let section = match &tree {
+    fn from_tree(tree: ConfigTree, file: Option<&Path>, base_dir: PathBuf) -> Result<Self> {
+        let section = match &*tree {
             Value::Mapping(map) => map.get("secrets").filter(|v| !v.is_null()),
             Value::Null => None,
             _ => {
@@ -88,7 +90,7 @@ impl ConfigDocument {
         Ok(Self {
             file: file.map(Path::to_path_buf),
             base_dir,
-            tree: ConfigTree::new(tree),
+            tree,
             secrets,
         })
     }
@@ -96,7 +98,7 @@ impl ConfigDocument {
 
 /// Reads a YAML file and applies `${VAR}` expansion to every string in it,
 /// exactly as for the config.
-pub(crate) fn read_yaml_file(path: &Path) -> Result<Value> {
+pub(crate) fn read_yaml_file(path: &Path) -> Result<ConfigTree> {
     let text = std::fs::read_to_string(path).map_err(|source| Error::ReadFile {
         path: path.to_path_buf(),
         source,
@@ -104,10 +106,14 @@ pub(crate) fn read_yaml_file(path: &Path) -> Result<Value> {
     parse_yaml_expanded(&text, Some(path))
 }
 
-/// Parses YAML text and applies `${VAR}` expansion to every string.
-pub(crate) fn parse_yaml_expanded(text: &str, file: Option<&Path>) -> Result<Value> {
-    let mut tree: Value = serde_yaml::from_str(text)
-        .map_err(|e| Error::config(file, "", format!("invalid YAML: {e}")))?;
+/// Parses YAML text and applies `${VAR}` expansion to every string. The
+/// tree is a [`ConfigTree`] from the start, so that it is wiped on every
+/// path, errors included.
+pub(crate) fn parse_yaml_expanded(text: &str, file: Option<&Path>) -> Result<ConfigTree> {
+    let mut tree = ConfigTree::new(
+        serde_yaml::from_str(text)
+            .map_err(|e| Error::config(file, "", format!("invalid YAML: {e}")))?,
+    );
     tree::visit_strings_mut(&mut tree, &mut |path, node| {
         let Value::String(s) = node else {
             return Ok(());

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::config::RefreshSettings;
 use crate::error::Result;
 use crate::providers::BackendKind;
 use crate::secrets_provider::SecretsProvider;
@@ -20,6 +21,9 @@ pub struct SecretsConfig {
     pub load: Vec<String>,
     /// `wasm_cache`: where compiled Wasm components are kept between runs.
     pub wasm_cache: CompileCacheSetting,
+    /// `refresh`: the default of every backend's own (each
+    /// [`BackendConfig::refresh`] already has it applied).
+    pub refresh: Option<RefreshSettings>,
 }
 
 /// Where compiled Wasm components are kept between runs (`secrets.wasm_cache`).
@@ -43,6 +47,7 @@ impl Default for SecretsConfig {
             backends: Vec::new(),
             load: Vec::new(),
             wasm_cache: CompileCacheSetting::Default,
+            refresh: None,
         }
     }
 }
@@ -56,6 +61,9 @@ pub struct BackendConfig {
     pub prefix: String,
     /// The backend type and its settings.
     pub kind: BackendKind,
+    /// `refresh` (its own, else the section's): how its cached values
+    /// follow the backend. `None`: they are kept until invalidated.
+    pub refresh: Option<RefreshSettings>,
 }
 
 impl BackendConfig {

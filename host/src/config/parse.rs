@@ -6,12 +6,20 @@ use serde_yaml::Value;
 
 use crate::config::fields::{Fields, kind_of};
 use crate::config::model::{BackendConfig, CompileCacheSetting, SecretsConfig};
+use crate::config::refresh::{RefreshSettings, read_refresh};
 use crate::error::{Error, Result};
 use crate::key::{backend_name_problem, declaration_problem};
 use crate::providers::{SettingsSource, backend_type};
 
 /// The fields of the `secrets` section.
-const SECTION_FIELDS: &[&str] = &["enabled", "cache_enabled", "backends", "load", "wasm_cache"];
+const SECTION_FIELDS: &[&str] = &[
+    "enabled",
+    "cache_enabled",
+    "backends",
+    "load",
+    "wasm_cache",
+    "refresh",
+];
 
 /// Reads the `secrets` section (`None` when the file has none). Relative
 /// paths are resolved against `base_dir`.
@@ -32,6 +40,7 @@ pub fn parse_secrets_section(
     )?;
     let enabled = fields.bool("enabled", false)?;
     let cache_enabled = fields.bool("cache_enabled", true)?;
+    let refresh = read_refresh(&fields)?.over(None);
     let load = fields.string_list("load")?;
     for (i, declaration) in load.iter().enumerate() {
         if let Some(problem) = declaration_problem(declaration) {
@@ -63,7 +72,7 @@ pub fn parse_secrets_section(
                 let Some(name) = name.as_str() else {
                     return Err(fields.error("backends", "backend names must be strings"));
                 };
-                backends.push(parse_backend(name, settings, file, base_dir)?);
+                backends.push(parse_backend(name, settings, file, base_dir, refresh)?);
             }
         }
         Some(other) => {
@@ -83,6 +92,7 @@ pub fn parse_secrets_section(
         backends,
         load,
         wasm_cache,
+        refresh,
     })
 }
 
@@ -91,6 +101,7 @@ fn parse_backend(
     settings: &Value,
     file: Option<&Path>,
     base_dir: &Path,
+    default_refresh: Option<RefreshSettings>,
 ) -> Result<BackendConfig> {
     let path = format!("secrets.backends.{name}");
     if let Some(problem) = backend_name_problem(name) {
@@ -111,7 +122,7 @@ fn parse_backend(
     let context = format!("a `{type_name}` backend");
     let built_in = backend_type(&type_name)
         .map_err(|problem| Error::config(file, format!("{path}.type"), problem))?;
-    let allowed: Vec<&str> = ["type", "prefix"]
+    let allowed: Vec<&str> = ["type", "prefix", "refresh"]
         .into_iter()
         .chain(built_in.fields.iter().copied())
         .collect();
@@ -124,6 +135,7 @@ fn parse_backend(
     Ok(BackendConfig {
         name: name.to_owned(),
         prefix: fields.string("prefix")?.unwrap_or_default(),
+        refresh: read_refresh(&fields)?.over(default_refresh),
         kind,
     })
 }

@@ -200,9 +200,19 @@ impl<'de> de::Deserializer<'de> for Node<'_> {
                 }
             }
             Value::String(s) => visitor.visit_str(s),
-            Value::Sequence(items) => visitor.visit_seq(Items {
-                items: items.iter().enumerate(),
-            }),
+            Value::Sequence(items) => {
+                let mut access = Items {
+                    items: items.iter().enumerate(),
+                };
+                let value = visitor.visit_seq(&mut access)?;
+                if access.items.next().is_some() {
+                    return Err(SettingsError::new(format!(
+                        "has {} items, more than the settings type takes",
+                        items.len()
+                    )));
+                }
+                Ok(value)
+            }
             Value::Mapping(map) => visitor.visit_map(Entries {
                 entries: map.iter(),
                 pending: None,
@@ -457,6 +467,8 @@ mod tests {
         mode: Mode,
         #[serde(default)]
         hosts: Vec<String>,
+        #[serde(default)]
+        pair: Option<(u8, u8)>,
     }
 
     #[derive(Debug, serde::Deserialize)]
@@ -512,6 +524,11 @@ mod tests {
                 "expected a string, found a list",
             ),
             ("mode: fast\n", "", "is missing the field `port`"),
+            (
+                "port: 1\nmode: fast\npair: [1, 2, 3]\n",
+                "pair",
+                "has 3 items, more than the settings type takes",
+            ),
         ];
         for (yaml, path, message) in cases {
             let (got_path, got) = problem(yaml);

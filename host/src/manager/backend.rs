@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use crate::error::Error;
 use crate::key::BackendPrefix;
+use crate::manager::refresh::BackendRefresh;
 use crate::secrets_provider::{MatchedSecret, Pattern, ProviderError, SecretsProvider};
 use crate::value::SecretText;
 
@@ -17,6 +18,8 @@ pub struct Backend {
     pub(crate) name: String,
     pub(crate) prefix: BackendPrefix,
     pub(crate) provider: Arc<dyn SecretsProvider>,
+    /// Its `refresh` setting and state, when it has one.
+    pub(crate) refresh: Option<Arc<BackendRefresh>>,
 }
 
 impl Backend {

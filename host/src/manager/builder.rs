@@ -3,11 +3,13 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::config::SecretsConfig;
+use crate::config::{RefreshSettings, SecretsConfig};
 use crate::error::{Error, Result};
 use crate::key::{BackendPrefix, backend_name_problem, declaration_problem};
 use crate::manager::backend::Backend;
 use crate::manager::cache::SecretCache;
+use crate::manager::events::EVENT_BUFFER;
+use crate::manager::refresh::BackendRefresh;
 use crate::manager::{Inner, SecretsManager};
 use crate::secrets_provider::SecretsProvider;
 
@@ -29,6 +31,7 @@ pub struct ManagerBuilder {
     backends: Vec<Backend>,
     cache_enabled: bool,
     load: Vec<String>,
+    refresh: Vec<(String, RefreshSettings)>,
 }
 
 impl Default for ManagerBuilder {
@@ -37,6 +40,7 @@ impl Default for ManagerBuilder {
             backends: Vec::new(),
             cache_enabled: true,
             load: Vec::new(),
+            refresh: Vec::new(),
         }
     }
 }
@@ -64,6 +68,9 @@ impl ManagerBuilder {
         for backend in &config.backends {
             builder =
                 builder.shared_backend(&backend.name, &backend.prefix, backend.provider(config)?);
+            if let Some(settings) = backend.refresh {
+                builder = builder.refresh(&backend.name, settings);
+            }
         }
         for declaration in &config.load {
             builder = builder.load(declaration);
@@ -92,7 +99,16 @@ impl ManagerBuilder {
             name: name.into(),
             prefix: BackendPrefix::new(prefix),
             provider,
+            refresh: None,
         });
+        self
+    }
+
+    /// Refreshes backend `name` (added before or after this call) as
+    /// `settings` say (the README's "Rotation"). Without this its cached
+    /// values are kept until invalidated.
+    pub fn refresh(mut self, name: &str, settings: RefreshSettings) -> Self {
+        self.refresh.push((name.to_owned(), settings));
         self
     }
 
@@ -134,11 +150,24 @@ impl ManagerBuilder {
                 return Err(Error::config(None, format!("load[{i}]"), problem));
             }
         }
+        for (name, settings) in self.refresh {
+            let Some(backend) = backends.get_mut(&name) else {
+                return Err(Error::config(
+                    None,
+                    format!("backends.{name}.refresh"),
+                    "there is no backend of this name",
+                ));
+            };
+            backend.refresh = Some(Arc::new(BackendRefresh::new(settings)));
+        }
         Ok(SecretsManager {
             inner: Arc::new(Inner {
                 backends,
                 cache: self.cache_enabled.then(SecretCache::default),
                 load: self.load,
+                events: tokio::sync::broadcast::channel(EVENT_BUFFER).0,
+                shutdown: tokio::sync::watch::channel(()).0,
+                refresh_started: std::sync::atomic::AtomicBool::new(false),
             }),
         })
     }

@@ -42,6 +42,7 @@ impl LoadReport {
 impl SecretsManager {
     /// Runs the configured `load` declarations (see the module docs).
     pub async fn load(&self) -> Result<LoadReport> {
+        self.start_refresh();
         self.load_declarations(&self.inner.load).await
     }
 
@@ -89,6 +90,11 @@ impl SecretsManager {
         for matched in found {
             match matched.value {
                 Ok(text) => {
+                    if let Some(refresh) = &backend.refresh
+                        && caching
+                    {
+                        refresh.served(&matched.name, matched.version);
+                    }
                     if caching {
                         let mut cache_key =
                             String::with_capacity(key.backend.len() + 1 + matched.name.len());

@@ -9,14 +9,18 @@
 mod backend;
 mod builder;
 mod cache;
+mod events;
 mod load;
+mod refresh;
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
 pub use builder::ManagerBuilder;
+pub use events::{SecretEvent, SecretEvents, SecretWatch};
 pub use load::{DeclarationReport, LoadReport};
+pub use refresh::{RefreshReport, RefreshStatus};
 
 use crate::config::ConfigDocument;
 use crate::error::{Error, Result};
@@ -36,6 +40,12 @@ struct Inner {
     backends: HashMap<String, Backend>,
     cache: Option<SecretCache>,
     load: Vec<String>,
+    /// Refresh events, for [`SecretsManager::events`].
+    events: tokio::sync::broadcast::Sender<SecretEvent>,
+    /// Dropped with the manager: the refresh tasks end when it is.
+    shutdown: tokio::sync::watch::Sender<()>,
+    /// Whether the refresh tasks were started.
+    refresh_started: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for SecretsManager {
@@ -85,6 +95,7 @@ impl SecretsManager {
     }
 
     async fn fetch_and_cache(&self, key: &str) -> Result<SecretValue> {
+        self.start_refresh();
         let (key_parts, backend) = self.resolve(key)?;
         let value = SecretValue::from_text(backend.fetch(key_parts.name).await?);
         if let Some(cache) = &self.inner.cache {
@@ -107,6 +118,7 @@ impl SecretsManager {
     /// The backend's string exactly as stored: never JSON-parsed, never read
     /// from or written to the cache.
     pub async fn get_raw(&self, key: &str) -> Result<SecretText> {
+        self.start_refresh();
         let (key_parts, backend) = self.resolve(key)?;
         backend.fetch(key_parts.name).await
     }
@@ -129,6 +141,7 @@ impl SecretsManager {
 
     /// Logical names matching `backend:glob`, sorted.
     pub async fn list(&self, pattern: &str) -> Result<Vec<String>> {
+        self.start_refresh();
         let (key_parts, backend) = self.resolve(pattern)?;
         let mut names = backend.list(key_parts.name).await?;
         names.sort_unstable();
@@ -170,6 +183,18 @@ impl SecretsManager {
     /// The configured `load` declarations.
     pub fn declarations(&self) -> &[String] {
         &self.inner.load
+    }
+
+    /// Every refresh event from now on (see the README's "Rotation").
+    pub fn events(&self) -> SecretEvents {
+        SecretEvents::new(self.inner.events.subscribe())
+    }
+
+    /// Each new value of `key` as refreshes find it. The watch keeps the
+    /// manager alive.
+    pub fn watch(&self, key: &str) -> SecretWatch {
+        self.start_refresh();
+        SecretWatch::new(self.clone(), key.to_owned())
     }
 
     /// Whether backend `name` is reachable and its source readable.

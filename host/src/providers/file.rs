@@ -21,7 +21,10 @@ use super::{SecretMap, matching_names, matching_secrets};
 use crate::config::tree::{scalar_spelling, wipe};
 use crate::config::{SecretsConfig, UnsetVariable, expand_from_env};
 use crate::providers::{BackendSettings, SettingsSource};
-use crate::secrets_provider::{MatchedSecret, Pattern, ProviderError, SecretsProvider};
+use crate::secrets_provider::{
+    HeldSecret, MatchedSecret, Pattern, ProviderError, Refreshed, SecretsProvider,
+    refresh_by_rereading,
+};
 use crate::value::SecretText;
 
 /// The settings of a `file` backend.
@@ -118,6 +121,19 @@ impl SecretsProvider for FileProvider {
         Ok(matching_secrets(&entries.0, pattern, |name, value| {
             self.render(name, value)
         }))
+    }
+
+    /// Nothing changed while the file is the one last read (one `stat`);
+    /// otherwise it is re-read and every name compared.
+    async fn refresh(
+        &self,
+        held: &[HeldSecret<'_>],
+        patterns: &[Pattern],
+    ) -> Result<Refreshed, ProviderError> {
+        if !self.file.reload_if_changed().await? {
+            return Ok(Refreshed::default());
+        }
+        refresh_by_rereading(self, held, patterns).await
     }
 
     async fn check(&self) -> Result<(), ProviderError> {

@@ -49,10 +49,7 @@ pub(crate) fn matching_secrets<V>(
     matched.extend(
         map.iter()
             .filter(|(name, _)| pattern.matches(name))
-            .map(|(name, value)| MatchedSecret {
-                name: name.clone(),
-                value: render(name, value),
-            }),
+            .map(|(name, value)| MatchedSecret::new(name.clone(), render(name, value))),
     );
     matched
 }

@@ -369,9 +369,8 @@ impl SecretsProvider for WasmProvider {
         let matched = answer.map_err(|e| guest_error(e, &tls_problems))?;
         Ok(matched
             .into_iter()
-            .map(|(name, value)| MatchedSecret {
-                name,
-                value: value.map_err(|e| guest_error(e, &tls_problems)),
+            .map(|(name, value)| {
+                MatchedSecret::new(name, value.map_err(|e| guest_error(e, &tls_problems)))
             })
             .collect())
     }

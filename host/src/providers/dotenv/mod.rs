@@ -12,7 +12,10 @@ use crate::config::SecretsConfig;
 use crate::providers::source_file::SourceFile;
 use crate::providers::{BackendSettings, SettingsSource};
 use crate::providers::{SecretMap, matching_names, matching_secrets};
-use crate::secrets_provider::{MatchedSecret, Pattern, ProviderError, SecretsProvider};
+use crate::secrets_provider::{
+    HeldSecret, MatchedSecret, Pattern, ProviderError, Refreshed, SecretsProvider,
+    refresh_by_rereading,
+};
 use crate::value::SecretText;
 use syntax::parse_dotenv;
 
@@ -77,12 +80,25 @@ impl SecretsProvider for DotenvProvider {
     }
 
     async fn list(&self, pattern: &Pattern) -> Result<Vec<String>, ProviderError> {
-        Ok(matching_names(self.file.get().await?, pattern))
+        Ok(matching_names(&*self.file.get().await?, pattern))
     }
 
     async fn get_matching(&self, pattern: &Pattern) -> Result<Vec<MatchedSecret>, ProviderError> {
         let values = self.file.get().await?;
-        Ok(matching_secrets(values, pattern, |_, v| Ok(v.clone())))
+        Ok(matching_secrets(&values, pattern, |_, v| Ok(v.clone())))
+    }
+
+    /// Nothing changed while the file is the one last read (one `stat`);
+    /// otherwise it is re-read and every name compared.
+    async fn refresh(
+        &self,
+        held: &[HeldSecret<'_>],
+        patterns: &[Pattern],
+    ) -> Result<Refreshed, ProviderError> {
+        if !self.file.reload_if_changed().await? {
+            return Ok(Refreshed::default());
+        }
+        refresh_by_rereading(self, held, patterns).await
     }
 
     async fn check(&self) -> Result<(), ProviderError> {

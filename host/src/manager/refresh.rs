@@ -1,0 +1,409 @@
+//! Rotation: each backend with a `refresh` setting has its cached values
+//! checked against the backend every `every`, off the read path (the
+//! README's "Rotation").
+//!
+//! One pass over a backend:
+//!
+//! 1. asks the provider what changed among the keys the cache holds (with
+//!    the versions they were served with) and the names matching the
+//!    backend's `load` declarations ([`SecretsProvider::refresh`]);
+//! 2. compares what came back with what is cached: a different value is a
+//!    change, a new name matching a declaration is an addition, a name that
+//!    is gone is a removal;
+//! 3. applies all of it to the cache as one new generation, so a reader
+//!    sees the whole refresh or none of it, and sends one event per key.
+//!
+//! A pass that fails leaves the cache as it is: values are served stale,
+//! with one warning per failure streak and a message when a pass succeeds
+//! again. Once the last good pass is older than `max_stale`, the backend's
+//! values are dropped and reads go to the backend.
+//!
+//! The tasks run on the Tokio runtime of the first async call that starts
+//! them ([`SecretsManager::start_refresh`]) and hold only a weak reference
+//! to the manager: dropping its last clone stops them.
+//!
+//! [`SecretsProvider::refresh`]: crate::SecretsProvider::refresh
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::config::RefreshSettings;
+use crate::error::{Error, Result};
+use crate::manager::backend::Backend;
+use crate::manager::cache::CacheChange;
+use crate::manager::events::SecretEvent;
+use crate::manager::{Inner, SecretsManager};
+use crate::secrets_provider::{HeldSecret, ProviderError};
+use crate::value::SecretValue;
+
+/// A backend's refresh: its settings and what the passes have seen.
+pub(crate) struct BackendRefresh {
+    pub(crate) settings: RefreshSettings,
+    state: Mutex<RefreshState>,
+}
+
+#[derive(Default)]
+struct RefreshState {
+    /// The version each cached logical name was served with.
+    versions: HashMap<String, String>,
+    /// When the last pass succeeded (or the refresh started).
+    last_good: Option<(Instant, SystemTime)>,
+    /// When the current failure streak began, and its last reason.
+    failing: Option<(SystemTime, String)>,
+    /// Whether the values were dropped for being older than `max_stale`.
+    expired: bool,
+}
+
+/// What embedders can see of a backend's refresh
+/// ([`SecretsManager::refresh_status`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RefreshStatus {
+    /// The backend's settings.
+    pub settings: RefreshSettings,
+    /// When a pass last succeeded (`None` before the first one).
+    pub last_good: Option<SystemTime>,
+    /// When the current failure streak began (`None` while passes
+    /// succeed).
+    pub failing_since: Option<SystemTime>,
+    /// Why the last pass failed, while failing (never a value).
+    pub last_error: Option<String>,
+    /// Whether the backend's values were dropped for being older than
+    /// `max_stale` (reads go to the backend until a pass succeeds).
+    pub expired: bool,
+}
+
+impl RefreshStatus {
+    /// Whether cached values are being served although the last pass
+    /// failed.
+    pub fn serving_stale(&self) -> bool {
+        self.failing_since.is_some() && !self.expired
+    }
+}
+
+/// What one pass changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RefreshReport {
+    /// Logical names with a new value.
+    pub changed: Vec<String>,
+    /// New logical names matching a declaration.
+    pub added: Vec<String>,
+    /// Logical names no longer in the backend.
+    pub removed: Vec<String>,
+    /// Logical names that could not be read this time (their cached values
+    /// are kept).
+    pub failed: Vec<String>,
+}
+
+impl BackendRefresh {
+    pub(crate) fn new(settings: RefreshSettings) -> Self {
+        Self {
+            settings,
+            state: Mutex::new(RefreshState::default()),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, RefreshState> {
+        // A pass that panicked mid-update leaves nothing inconsistent
+        // enough to be worth a second panic.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Records the version a logical name was served with.
+    pub(crate) fn served(&self, name: &str, version: Option<String>) {
+        let mut state = self.state();
+        match version {
+            Some(version) => {
+                state.versions.insert(name.to_owned(), version);
+            }
+            None => {
+                state.versions.remove(name);
+            }
+        }
+    }
+
+    fn status(&self) -> RefreshStatus {
+        let state = self.state();
+        RefreshStatus {
+            settings: self.settings,
+            last_good: state.last_good.map(|(_, at)| at),
+            failing_since: state.failing.as_ref().map(|(at, _)| *at),
+            last_error: state.failing.as_ref().map(|(_, why)| why.clone()),
+            expired: state.expired,
+        }
+    }
+}
+
+impl SecretsManager {
+    /// Starts the background refresh of every backend with a `refresh`
+    /// setting, on the current Tokio runtime. Every async operation of the
+    /// manager calls it, so it rarely needs calling; it does nothing outside
+    /// a runtime, with caching off, or when already started.
+    pub fn start_refresh(&self) {
+        if self.inner.cache.is_none()
+            || self
+                .inner
+                .refresh_started
+                .swap(true, std::sync::atomic::Ordering::AcqRel)
+        {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            self.inner
+                .refresh_started
+                .store(false, std::sync::atomic::Ordering::Release);
+            return;
+        };
+        for backend in self.inner.backends.values() {
+            let Some(refresh) = &backend.refresh else {
+                continue;
+            };
+            refresh.state().last_good = Some((Instant::now(), SystemTime::now()));
+            runtime.spawn(refresh_loop(
+                Arc::downgrade(&self.inner),
+                backend.name.clone(),
+                refresh.settings.every,
+                self.inner.shutdown.subscribe(),
+            ));
+        }
+    }
+
+    /// The refresh status of backend `name`; `None` when it has no
+    /// `refresh` setting (or no such backend).
+    pub fn refresh_status(&self, name: &str) -> Option<RefreshStatus> {
+        Some(self.inner.backends.get(name)?.refresh.as_ref()?.status())
+    }
+
+    /// Runs one refresh pass of backend `name` now (the background tasks
+    /// run the same pass every `every`). Works on any backend, with or
+    /// without a `refresh` setting; an error is the pass's failure, and the
+    /// cached values are kept.
+    pub async fn refresh_now(&self, name: &str) -> Result<RefreshReport> {
+        let backend = self
+            .inner
+            .backends
+            .get(name)
+            .ok_or_else(|| Error::UnknownBackend {
+                backend: name.to_owned(),
+                key: format!("{name}:"),
+            })?;
+        let outcome = self.pass(backend).await;
+        if let Some(refresh) = &backend.refresh {
+            self.note_outcome(backend, refresh, &outcome);
+        }
+        outcome
+    }
+
+    /// One pass: ask, compare, apply.
+    async fn pass(&self, backend: &Backend) -> Result<RefreshReport> {
+        let Some(cache) = &self.inner.cache else {
+            return Ok(RefreshReport::default());
+        };
+        let key_prefix = format!("{}:", backend.name);
+        let cached: HashMap<String, SecretValue> = cache
+            .entries_with_prefix(&key_prefix)
+            .into_iter()
+            .map(|(key, value)| (key[key_prefix.len()..].to_owned(), value))
+            .collect();
+        let versions = backend
+            .refresh
+            .as_ref()
+            .map(|r| r.state().versions.clone())
+            .unwrap_or_default();
+        let full_names: Vec<(String, &str)> = cached
+            .keys()
+            .map(|logical| (backend.prefix.apply(logical), logical.as_str()))
+            .collect();
+        let held: Vec<HeldSecret<'_>> = full_names
+            .iter()
+            .map(|(full, logical)| HeldSecret {
+                name: full,
+                version: versions.get(*logical).map(String::as_str),
+            })
+            .collect();
+        let mut patterns = Vec::new();
+        for declaration in &self.inner.load {
+            if let Some(logical) = declaration
+                .strip_prefix(backend.name.as_str())
+                .and_then(|rest| rest.strip_prefix(':'))
+            {
+                patterns.push(backend.full_pattern(logical)?);
+            }
+        }
+
+        let found = backend
+            .provider
+            .refresh(&held, &patterns)
+            .await
+            .map_err(|e| backend.failure(e))?;
+
+        let mut report = RefreshReport::default();
+        let mut change = CacheChange::default();
+        let mut events = Vec::new();
+        for matched in found.current {
+            let Some(logical) = backend.prefix.strip(&matched.name).map(str::to_owned) else {
+                continue;
+            };
+            let key = format!("{key_prefix}{logical}");
+            match matched.value {
+                Ok(text) => {
+                    let value = SecretValue::from_text(text);
+                    if let Some(refresh) = &backend.refresh {
+                        refresh.served(&logical, matched.version);
+                    }
+                    match cached.get(&logical) {
+                        Some(old) if *old == value => {}
+                        Some(_) => {
+                            change.store.push((key.clone(), value));
+                            events.push(SecretEvent::Changed { key });
+                            report.changed.push(logical);
+                        }
+                        None if patterns.iter().any(|p| p.matches(&matched.name)) => {
+                            change.store.push((key.clone(), value));
+                            events.push(SecretEvent::Added { key });
+                            report.added.push(logical);
+                        }
+                        None => {}
+                    }
+                }
+                Err(ProviderError::NotFound) if cached.contains_key(&logical) => {
+                    change.drop.push(key.clone());
+                    events.push(SecretEvent::Removed { key });
+                    report.removed.push(logical);
+                }
+                Err(ProviderError::NotFound) => {}
+                Err(e) => {
+                    let error = backend.error(&logical, e);
+                    tracing::warn!(backend = %backend.name, "refresh could not read {key}: {error}");
+                    report.failed.push(logical);
+                }
+            }
+        }
+        for full in found.gone {
+            let Some(logical) = backend.prefix.strip(&full) else {
+                continue;
+            };
+            if cached.contains_key(logical) && !report.removed.iter().any(|r| r == logical) {
+                let key = format!("{key_prefix}{logical}");
+                change.drop.push(key.clone());
+                events.push(SecretEvent::Removed { key });
+                report.removed.push(logical.to_owned());
+            }
+        }
+        if let Some(refresh) = &backend.refresh {
+            let mut state = refresh.state();
+            for name in &report.removed {
+                state.versions.remove(name);
+            }
+        }
+        cache.change(change);
+        for name in &report.removed {
+            tracing::info!(backend = %backend.name, "{}:{name} no longer exists and was dropped", backend.name);
+        }
+        for event in events {
+            let _ = self.inner.events.send(event);
+        }
+        Ok(report)
+    }
+
+    /// Updates the backend's health after a pass: warnings once per
+    /// failure streak, recovery, and dropping values past `max_stale`.
+    fn note_outcome(
+        &self,
+        backend: &Backend,
+        refresh: &BackendRefresh,
+        outcome: &Result<RefreshReport>,
+    ) {
+        let mut state = refresh.state();
+        match outcome {
+            Ok(_) => {
+                state.last_good = Some((Instant::now(), SystemTime::now()));
+                state.expired = false;
+                if state.failing.take().is_some() {
+                    tracing::info!(backend = %backend.name, "refresh of backend {:?} succeeded again", backend.name);
+                    let _ = self.inner.events.send(SecretEvent::Recovered {
+                        backend: backend.name.clone(),
+                    });
+                }
+            }
+            Err(error) => {
+                let reason = crate::error::with_causes(error);
+                if state.failing.is_none() {
+                    tracing::warn!(
+                        backend = %backend.name,
+                        "refresh of backend {:?} failed; serving its cached values (for at most {:?}): {reason}",
+                        backend.name,
+                        refresh.settings.max_stale
+                    );
+                    let _ = self.inner.events.send(SecretEvent::RefreshFailed {
+                        backend: backend.name.clone(),
+                        reason: reason.clone(),
+                    });
+                    state.failing = Some((SystemTime::now(), reason));
+                } else if let Some((_, last)) = state.failing.as_mut() {
+                    *last = reason;
+                }
+                let too_old = state
+                    .last_good
+                    .is_none_or(|(at, _)| at.elapsed() > refresh.settings.max_stale);
+                if too_old && !state.expired {
+                    state.expired = true;
+                    state.versions.clear();
+                    drop(state);
+                    self.drop_backend_values(backend);
+                    tracing::warn!(
+                        backend = %backend.name,
+                        "backend {:?} has failed for longer than max_stale: its cached values were dropped",
+                        backend.name
+                    );
+                    let _ = self.inner.events.send(SecretEvent::Expired {
+                        backend: backend.name.clone(),
+                    });
+                }
+            }
+        }
+    }
+
+    fn drop_backend_values(&self, backend: &Backend) {
+        if let Some(cache) = &self.inner.cache {
+            let prefix = format!("{}:", backend.name);
+            let keys = cache
+                .entries_with_prefix(&prefix)
+                .into_iter()
+                .map(|(key, _)| key)
+                .collect();
+            cache.change(CacheChange {
+                store: Vec::new(),
+                drop: keys,
+            });
+        }
+    }
+}
+
+/// Refreshes backend `name` every `every` until the manager is dropped.
+async fn refresh_loop(
+    inner: Weak<Inner>,
+    name: String,
+    every: Duration,
+    mut shutdown: tokio::sync::watch::Receiver<()>,
+) {
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    // A pass that took longer than `every` is followed by a full interval,
+    // not a burst of catch-up passes.
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {}
+            // The sender lives in the manager: this ends when it is dropped.
+            _ = shutdown.changed() => return,
+        }
+        let Some(inner) = inner.upgrade() else {
+            return;
+        };
+        let manager = SecretsManager { inner };
+        // Failures are recorded and logged by the pass itself.
+        let _ = manager.refresh_now(&name).await;
+    }
+}

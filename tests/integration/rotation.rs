@@ -1,0 +1,394 @@
+//! Rotation (the README's "Rotation"): values that follow the backend,
+//! refreshed in the background, served stale on failure, watched.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use pp_secrets::config::RefreshSettings;
+use pp_secrets::manager::SecretEvent;
+use pp_secrets::providers::{DotenvProvider, FileProvider};
+use pp_secrets::{
+    ConfigDocument, ErrorKind, HeldSecret, Pattern, ProviderError, Refreshed, SecretText,
+    SecretsManager, SecretsProvider, async_trait,
+};
+
+use crate::support::{block_on, temp_config};
+
+fn text(manager: &SecretsManager, key: &str) -> Option<String> {
+    manager
+        .cached(key)
+        .and_then(|v| v.as_text().map(str::to_owned))
+}
+
+/// A manager over one YAML file, refreshed (by hand in these tests) with
+/// `local:*` preloaded.
+fn file_manager(path: &std::path::Path) -> SecretsManager {
+    SecretsManager::builder()
+        .backend("local", "", FileProvider::new(path))
+        .refresh("local", RefreshSettings::every(Duration::from_secs(3600)))
+        .load("local:*")
+        .build()
+        .expect("valid")
+}
+
+#[test]
+fn a_file_edited_in_place_or_replaced_by_rename_is_seen_by_the_next_refresh() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("secrets.yaml");
+    std::fs::write(&path, "a: one\nb: two\ngone: soon\n").expect("write");
+    let manager = file_manager(&path);
+    block_on(async {
+        manager.load().await.expect("loads");
+        let mut events = manager.events();
+
+        // Nothing changed: nothing to report.
+        let report = manager.refresh_now("local").await.expect("refreshes");
+        assert_eq!(report, Default::default());
+
+        // Edited in place: a changed, c added (it matches local:*), gone removed.
+        std::fs::write(&path, "a: ONE\nb: two\nc: three\n").expect("write");
+        let report = manager.refresh_now("local").await.expect("refreshes");
+        assert_eq!(report.changed, ["a"]);
+        assert_eq!(report.added, ["c"]);
+        assert_eq!(report.removed, ["gone"]);
+        assert_eq!(text(&manager, "local:a").as_deref(), Some("ONE"));
+        assert_eq!(text(&manager, "local:c").as_deref(), Some("three"));
+        assert_eq!(text(&manager, "local:gone"), None);
+        let mut seen = Vec::new();
+        for _ in 0..3 {
+            seen.push(events.recv().await.expect("an event"));
+        }
+        seen.sort_by_key(|e| format!("{e:?}"));
+        assert_eq!(
+            seen,
+            [
+                SecretEvent::Added {
+                    key: "local:c".into()
+                },
+                SecretEvent::Changed {
+                    key: "local:a".into()
+                },
+                SecretEvent::Removed {
+                    key: "local:gone".into()
+                },
+            ]
+        );
+
+        // Replaced by rename (as editors and config tools do): a new inode.
+        let next = dir.path().join("secrets.yaml.new");
+        std::fs::write(&next, "a: ONE\nb: TWO\nc: three\n").expect("write");
+        std::fs::rename(&next, &path).expect("rename");
+        let report = manager.refresh_now("local").await.expect("refreshes");
+        assert_eq!(report.changed, ["b"]);
+        assert_eq!(text(&manager, "local:b").as_deref(), Some("TWO"));
+    });
+}
+
+#[test]
+fn a_dotenv_file_follows_its_edits_too() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("app.env");
+    std::fs::write(&path, "TOKEN=one\n").expect("write");
+    let manager = SecretsManager::builder()
+        .backend("dotenv", "", DotenvProvider::new(&path))
+        .refresh("dotenv", RefreshSettings::every(Duration::from_secs(3600)))
+        .build()
+        .expect("valid");
+    block_on(async {
+        assert_eq!(
+            manager.get("dotenv:TOKEN").await.expect("found").as_text(),
+            Some("one")
+        );
+        std::fs::write(&path, "TOKEN=two\n").expect("write");
+        let report = manager.refresh_now("dotenv").await.expect("refreshes");
+        assert_eq!(
+            report.changed,
+            ["TOKEN"],
+            "a name read by get is refreshed too"
+        );
+        assert_eq!(text(&manager, "dotenv:TOKEN").as_deref(), Some("two"));
+    });
+}
+
+#[test]
+fn without_refresh_a_cached_value_is_kept_as_before() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("secrets.yaml");
+    std::fs::write(&path, "a: one\n").expect("write");
+    let manager = SecretsManager::builder()
+        .backend("local", "", FileProvider::new(&path))
+        .load("local:*")
+        .build()
+        .expect("valid");
+    block_on(async {
+        manager.load().await.expect("loads");
+        std::fs::write(&path, "a: two\n").expect("write");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(text(&manager, "local:a").as_deref(), Some("one"));
+        assert!(manager.refresh_status("local").is_none());
+    });
+}
+
+#[test]
+fn the_background_refresh_finds_a_change_and_a_watch_yields_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("secrets.yaml");
+    std::fs::write(&path, "token: one\n").expect("write");
+    let (_config_dir, config) = temp_config(&format!(
+        "secrets:\n  enabled: true\n  refresh: {{ every: 100ms }}\n  backends:\n    local:\n      \
+         type: file\n      path: {}\n  load: [\"local:*\"]\n",
+        path.display()
+    ));
+    let document = ConfigDocument::from_file(&config).expect("valid");
+    assert_eq!(
+        document.secrets.backends[0].refresh,
+        Some(RefreshSettings::every(Duration::from_millis(100)))
+    );
+    let manager = SecretsManager::from_document(&document)
+        .expect("valid")
+        .expect("enabled");
+    block_on(async {
+        manager.load().await.expect("loads");
+        let mut watch = manager.watch("local:token");
+        std::fs::write(&path, "token: two\n").expect("write");
+        let value = tokio::time::timeout(Duration::from_secs(30), watch.changed())
+            .await
+            .expect("seen within 30 s")
+            .expect("the manager lives")
+            .expect("readable");
+        assert_eq!(value.as_text(), Some("two"));
+        assert_eq!(text(&manager, "local:token").as_deref(), Some("two"));
+        let status = manager.refresh_status("local").expect("refreshed");
+        assert!(status.last_good.is_some() && !status.serving_stale());
+    });
+}
+
+/// What a [`Flaky`] backend serves, and how often it was refreshed.
+#[derive(Default)]
+struct FlakyState {
+    second: AtomicBool,
+    down: AtomicBool,
+    refreshes: AtomicUsize,
+}
+
+/// A backend that serves `v1` or `v2` and can be made to fail, counting
+/// its refresh calls.
+struct Flaky(Arc<FlakyState>);
+
+impl std::ops::Deref for Flaky {
+    type Target = FlakyState;
+    fn deref(&self) -> &FlakyState {
+        &self.0
+    }
+}
+
+#[async_trait]
+impl SecretsProvider for Flaky {
+    async fn get(&self, name: &str) -> Result<SecretText, ProviderError> {
+        if self.down.load(Ordering::SeqCst) {
+            return Err(ProviderError::failed("the server is down"));
+        }
+        match name {
+            "k" if self.second.load(Ordering::SeqCst) => Ok(SecretText::from("v2")),
+            "k" => Ok(SecretText::from("v1")),
+            _ => Err(ProviderError::NotFound),
+        }
+    }
+    async fn list(&self, pattern: &Pattern) -> Result<Vec<String>, ProviderError> {
+        if self.down.load(Ordering::SeqCst) {
+            return Err(ProviderError::failed("the server is down"));
+        }
+        Ok(["k"]
+            .iter()
+            .filter(|n| pattern.matches(n))
+            .map(|n| (*n).to_owned())
+            .collect())
+    }
+    async fn refresh(
+        &self,
+        held: &[HeldSecret<'_>],
+        patterns: &[Pattern],
+    ) -> Result<Refreshed, ProviderError> {
+        self.refreshes.fetch_add(1, Ordering::SeqCst);
+        pp_secrets::secrets_provider::refresh_by_rereading(self, held, patterns).await
+    }
+}
+
+#[test]
+fn a_failing_backend_is_served_stale_then_dropped_after_max_stale_then_recovers() {
+    let flaky = Arc::new(FlakyState::default());
+    let manager = SecretsManager::builder()
+        .backend("f", "", Flaky(flaky.clone()))
+        .refresh(
+            "f",
+            RefreshSettings {
+                every: Duration::from_secs(3600),
+                max_stale: Duration::from_millis(300),
+            },
+        )
+        .load("f:*")
+        .build()
+        .expect("valid");
+    block_on(async {
+        manager.load().await.expect("loads");
+        let mut events = manager.events();
+        flaky.down.store(true, Ordering::SeqCst);
+
+        // Down: the cached value is still served, once warned about.
+        let e = manager.refresh_now("f").await.expect_err("down");
+        assert_eq!(e.kind(), ErrorKind::Backend);
+        manager.refresh_now("f").await.expect_err("still down");
+        assert_eq!(
+            manager.get("f:k").await.expect("served stale").as_text(),
+            Some("v1")
+        );
+        let status = manager.refresh_status("f").expect("has refresh");
+        assert!(status.serving_stale(), "{status:?}");
+        assert!(
+            status
+                .last_error
+                .as_deref()
+                .is_some_and(|e| e.contains("down"))
+        );
+        assert!(matches!(
+            events.recv().await,
+            Some(SecretEvent::RefreshFailed { .. })
+        ));
+
+        // Past max_stale: dropped, and reads go to the (down) backend.
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        manager.refresh_now("f").await.expect_err("still down");
+        assert_eq!(
+            events.recv().await,
+            Some(SecretEvent::Expired {
+                backend: "f".into()
+            })
+        );
+        assert!(manager.refresh_status("f").expect("status").expired);
+        assert_eq!(manager.cached("f:k"), None);
+        assert_eq!(
+            manager.get("f:k").await.expect_err("down").kind(),
+            ErrorKind::Backend
+        );
+
+        // Back, with a new value: recovered, and the declaration's name is
+        // loaded again.
+        flaky.second.store(true, Ordering::SeqCst);
+        flaky.down.store(false, Ordering::SeqCst);
+        let report = manager.refresh_now("f").await.expect("back");
+        assert_eq!(report.added, ["k"]);
+        assert_eq!(text(&manager, "f:k").as_deref(), Some("v2"));
+        let mut rest = Vec::new();
+        while let Ok(Some(event)) =
+            tokio::time::timeout(Duration::from_millis(100), events.recv()).await
+        {
+            rest.push(event);
+        }
+        assert!(
+            rest.contains(&SecretEvent::Recovered {
+                backend: "f".into()
+            }),
+            "{rest:?}"
+        );
+        let status = manager.refresh_status("f").expect("status");
+        assert!(!status.expired && !status.serving_stale());
+    });
+}
+
+#[test]
+fn dropping_the_manager_stops_its_refresh_tasks() {
+    let flaky = Arc::new(FlakyState::default());
+    let manager = SecretsManager::builder()
+        .backend("f", "", Flaky(flaky.clone()))
+        .refresh("f", RefreshSettings::every(Duration::from_millis(100)))
+        .load("f:*")
+        .build()
+        .expect("valid");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        manager.load().await.expect("loads");
+        tokio::time::sleep(Duration::from_millis(450)).await;
+        assert!(
+            flaky.refreshes.load(Ordering::SeqCst) >= 2,
+            "the refresh runs"
+        );
+        drop(manager);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let after_drop = flaky.refreshes.load(Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(flaky.refreshes.load(Ordering::SeqCst), after_drop);
+    });
+}
+
+#[test]
+fn the_blocking_manager_refreshes_in_the_background_too() {
+    let flaky = Arc::new(FlakyState::default());
+    let manager = SecretsManager::builder()
+        .backend("f", "", Flaky(flaky.clone()))
+        .refresh("f", RefreshSettings::every(Duration::from_millis(100)))
+        .load("f:*")
+        .build()
+        .expect("valid");
+    let secrets = pp_secrets::blocking::SecretsManager::new(manager).expect("worker");
+    secrets.load().expect("loads");
+    flaky.second.store(true, Ordering::SeqCst);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while secrets
+        .cached("f:k")
+        .and_then(|v| v.as_text().map(str::to_owned))
+        .as_deref()
+        != Some("v2")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "refreshed within 30 s"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn refresh_settings_are_read_strictly() {
+    let doc = ConfigDocument::from_yaml_str(
+        "secrets:\n  refresh: { every: 5m }\n  backends:\n    a: {}\n    b:\n      \
+         refresh: { every: 30s, max_stale: 10m }\n    c:\n      refresh: off\n",
+        ".",
+    )
+    .expect("valid");
+    let refresh: Vec<_> = doc.secrets.backends.iter().map(|b| b.refresh).collect();
+    assert_eq!(
+        refresh,
+        [
+            Some(RefreshSettings::every(Duration::from_secs(300))),
+            Some(RefreshSettings {
+                every: Duration::from_secs(30),
+                max_stale: Duration::from_secs(600),
+            }),
+            None,
+        ]
+    );
+    for (yaml, field) in [
+        ("refresh: { every: 5 }", "secrets.refresh.every"),
+        ("refresh: { every: 1.5s }", "secrets.refresh.every"),
+        ("refresh: { max_stale: 1m }", "secrets.refresh.every"),
+        (
+            "refresh: { every: 1m, max_stale: soon }",
+            "secrets.refresh.max_stale",
+        ),
+        (
+            "refresh: { every: 1m, often: yes }",
+            "unknown field `often`",
+        ),
+        ("refresh: 30s", "secrets.refresh"),
+    ] {
+        let e =
+            ConfigDocument::from_yaml_str(&format!("secrets:\n  {yaml}\n"), ".").expect_err(yaml);
+        assert_eq!(e.kind(), ErrorKind::Config, "{yaml}");
+        assert!(e.to_string().contains(field), "{yaml}: {e}");
+    }
+}
