@@ -26,6 +26,7 @@ use std::future::Future;
 use std::io::ErrorKind;
 use std::path::Path;
 use std::process::Command;
+use std::time::Duration;
 
 use rustix::process::{Pid, Signal, WaitOptions, WaitStatus};
 use tokio::signal::unix::{SignalKind, signal};
@@ -117,21 +118,42 @@ impl Supervisor {
         }
     }
 
+    /// Waits for one of the signals `run` would pass on, for a command
+    /// with no child that ends on them (`render --watch`).
+    pub async fn until_forwarded_signal(&mut self) -> Option<Signal> {
+        loop {
+            match self.received.recv().await {
+                Some(received) if FORWARDED.contains(&received) => return Some(received),
+                Some(_) => {}
+                None => return None,
+            }
+        }
+    }
+
     /// Runs `command` to its end; the result is the exit code to leave
     /// with. `program` names the command in messages.
-    pub async fn run(mut self, mut command: Command, program: &str) -> Result<u8, Failure> {
-        let child = command.spawn().map_err(|e| cannot_start(program, &e))?;
-        // The secrets in its environment are not kept for the child's life.
-        drop(command);
-        let child_pid = Pid::from_child(&child);
-        // Reaped below with waitpid, not through `child`.
-        drop(child);
+    pub async fn run(mut self, command: Command, program: &str) -> Result<u8, Failure> {
+        let child = self.spawn(command, program)?;
+        Ok(self.wait(child).await)
+    }
 
+    /// Starts `command` (dropping it, and the secrets in its environment,
+    /// once started); the child's pid.
+    pub fn spawn(&mut self, mut command: Command, program: &str) -> Result<Pid, Failure> {
+        let child = command.spawn().map_err(|e| cannot_start(program, &e))?;
+        drop(command);
+        // Reaped with waitpid, not through `child`.
+        Ok(Pid::from_child(&child))
+    }
+
+    /// Passes signals on to `child` until it exits; its exit code. Safe to
+    /// cancel and call again.
+    pub async fn wait(&mut self, child: Pid) -> u8 {
         loop {
             // Before waiting: the child may have exited before its SIGCHLD
             // handler saw anything worth waking for.
-            if let Some(status) = reap(child_pid) {
-                return Ok(exit_code_of(status));
+            if let Some(status) = reap(child) {
+                return exit_code_of(status);
             }
             match self.received.recv().await {
                 Some(Signal::CHILD) => {}
@@ -142,16 +164,46 @@ impl Supervisor {
                     );
                     // The child may have exited already; its status is
                     // collected on the next turn.
-                    let _ = rustix::process::kill_process(child_pid, received);
+                    let _ = rustix::process::kill_process(child, received);
                 }
                 Some(_) => {}
                 // Every listener holds a sender and loops for ever; this is
                 // not reached, but if it were, waiting for the child is
                 // still right.
-                None => return Ok(wait_for(child_pid)),
+                None => return wait_for(child),
             }
         }
     }
+
+    /// Stops `child`: SIGTERM, then SIGKILL if it has not exited after
+    /// `grace`; returns once it is reaped. Signals received meanwhile are
+    /// still passed on.
+    pub async fn stop(&mut self, child: Pid, grace: Duration) {
+        let _ = rustix::process::kill_process(child, Signal::TERM);
+        let deadline = tokio::time::Instant::now() + grace;
+        tokio::select! {
+            _ = self.wait(child) => return,
+            () = tokio::time::sleep_until(deadline) => {}
+        }
+        tracing::warn!("the command did not stop within {grace:?} of SIGTERM: sending SIGKILL");
+        let _ = rustix::process::kill_process(child, Signal::KILL);
+        self.wait(child).await;
+    }
+}
+
+/// A signal named as `kill -l` does (`HUP`, `SIGHUP`, `USR1`), among those
+/// a child may be sent on a change.
+pub fn signal_named(name: &str) -> Option<Signal> {
+    let name = name.strip_prefix("SIG").unwrap_or(name);
+    Some(match name {
+        "HUP" => Signal::HUP,
+        "INT" => Signal::INT,
+        "QUIT" => Signal::QUIT,
+        "TERM" => Signal::TERM,
+        "USR1" => Signal::USR1,
+        "USR2" => Signal::USR2,
+        _ => return None,
+    })
 }
 
 /// The signals this process was started with ignored, from

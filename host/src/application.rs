@@ -35,7 +35,8 @@ use serde_yaml::Value;
 use crate::config::{ConfigDocument, ConfigTree, settings_of};
 use crate::error::{Error, Result};
 use crate::manager::{LoadReport, SecretsManager};
-use crate::tokens::resolve_tokens;
+use crate::manager::{SecretEvent, SecretEvents};
+use crate::tokens::{resolve_tokens, token_keys};
 
 /// A service that receives its config section and the secrets manager.
 pub trait Service {
@@ -106,6 +107,9 @@ impl ServiceContext {
 #[derive(Debug)]
 pub struct Application {
     document: ConfigDocument,
+    /// The config before token resolution, to render a service's section
+    /// again when a secret it uses changes.
+    unresolved: ConfigTree,
     secrets: Option<SecretsManager>,
     load_report: LoadReport,
     services: Vec<String>,
@@ -143,6 +147,7 @@ impl Application {
     }
 
     async fn run(mut document: ConfigDocument, secrets: Option<SecretsManager>) -> Result<Self> {
+        let unresolved = document.tree.clone();
         let mut load_report = LoadReport::default();
         if let Some(secrets) = &secrets {
             load_report = secrets.load().await?;
@@ -150,6 +155,7 @@ impl Application {
         }
         Ok(Self {
             document,
+            unresolved,
             secrets,
             load_report,
             services: Vec::new(),
@@ -190,6 +196,31 @@ impl Application {
         ServiceContext::new(name, config, self.secrets.clone())
     }
 
+    /// A watch on service `name`'s section: it yields a new context each
+    /// time a refresh changes (or removes) a secret the section's tokens
+    /// use, so the service can re-read its settings. `None` without a
+    /// manager.
+    pub fn watch_service(&self, name: &str) -> Option<ServiceWatch> {
+        let secrets = self.secrets.clone()?;
+        let section = ConfigTree::new(
+            self.unresolved
+                .get("services")
+                .and_then(|services| services.get(name))
+                .cloned()
+                .unwrap_or(Value::Null),
+        );
+        let keys = token_keys(&section);
+        let events = secrets.events();
+        secrets.start_refresh();
+        Some(ServiceWatch {
+            name: name.to_owned(),
+            section,
+            keys,
+            secrets,
+            events,
+        })
+    }
+
     /// Registers `service`, handing it its context, and gives it back.
     pub fn register<S: Service>(&mut self, mut service: S) -> S {
         let context = self.service_context(service.name());
@@ -201,5 +232,45 @@ impl Application {
     /// The names of the registered services, in order.
     pub fn services(&self) -> &[String] {
         &self.services
+    }
+}
+
+/// New contexts for one service as the secrets its section uses change
+/// ([`Application::watch_service`]).
+#[derive(Debug)]
+pub struct ServiceWatch {
+    name: String,
+    section: ConfigTree,
+    keys: std::collections::BTreeSet<String>,
+    secrets: SecretsManager,
+    events: SecretEvents,
+}
+
+impl ServiceWatch {
+    /// The keys the section's tokens use.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.keys.iter().map(String::as_str)
+    }
+
+    /// Waits for a change to one of [`keys`](Self::keys) and returns the
+    /// section rendered again; an error when a token can no longer be
+    /// resolved (a secret was removed). `None` once no refresh can happen.
+    pub async fn changed(&mut self) -> Option<Result<ServiceContext>> {
+        loop {
+            let event = self.events.recv().await?;
+            let relevant = match &event {
+                SecretEvent::Missed { .. } => true,
+                other => other.key().is_some_and(|key| self.keys.contains(key)),
+            };
+            if !relevant {
+                continue;
+            }
+            let mut section = self.section.clone();
+            return Some(
+                resolve_tokens(&mut section, &self.secrets)
+                    .await
+                    .map(|()| ServiceContext::new(&self.name, section, Some(self.secrets.clone()))),
+            );
+        }
     }
 }

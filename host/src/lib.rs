@@ -52,7 +52,7 @@ pub mod value;
 #[cfg(feature = "wasm")]
 pub mod wasm;
 
-pub use application::{Application, Service, ServiceContext};
+pub use application::{Application, Service, ServiceContext, ServiceWatch};
 pub use async_trait::async_trait;
 pub use config::{ConfigDocument, ConfigTree, SecretsConfig};
 pub use error::{Error, ErrorKind, Result};
@@ -61,5 +61,5 @@ pub use manager::{DeclarationReport, LoadReport, ManagerBuilder, SecretsManager}
 pub use secrets_provider::{
     HeldSecret, MatchedSecret, Pattern, ProviderError, Refreshed, SecretsProvider,
 };
-pub use tokens::{render_file, resolve_tokens};
+pub use tokens::{render_file, resolve_tokens, token_keys};
 pub use value::{SecretObject, SecretText, SecretValue};

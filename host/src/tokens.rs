@@ -6,7 +6,7 @@
 //! object is inserted as compact JSON. A token that cannot be resolved is an
 //! error naming the token and its YAML path, never a value.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 use serde_yaml::Value;
@@ -45,6 +45,25 @@ fn find_tokens(text: &str) -> Vec<Token<'_>> {
         from = key_start + len + 1;
     }
     tokens
+}
+
+/// The keys (`backend:name`) of every token in `tree`: what a rendering of
+/// it depends on, and so what a watch on it listens for.
+pub fn token_keys(tree: &Value) -> BTreeSet<String> {
+    fn walk(value: &Value, keys: &mut BTreeSet<String>) {
+        match value {
+            Value::String(text) => {
+                keys.extend(find_tokens(text).into_iter().map(|t| t.key.to_owned()));
+            }
+            Value::Sequence(items) => items.iter().for_each(|item| walk(item, keys)),
+            Value::Mapping(map) => map.values().for_each(|item| walk(item, keys)),
+            Value::Tagged(tagged) => walk(&tagged.value, keys),
+            Value::Null | Value::Bool(_) | Value::Number(_) => {}
+        }
+    }
+    let mut keys = BTreeSet::new();
+    walk(tree, &mut keys);
+    keys
 }
 
 /// Each token's start, end and key, for the fuzz target.

@@ -392,3 +392,173 @@ fn refresh_settings_are_read_strictly() {
         assert!(e.to_string().contains(field), "{yaml}: {e}");
     }
 }
+
+#[test]
+fn a_service_reads_its_section_again_when_a_secret_it_uses_changes() {
+    let (dir, config) = temp_config(
+        "secrets:\n  enabled: true\n  backends:\n    local:\n      type: file\n      \
+         path: secrets.yaml\n      refresh: { every: 1h }\n  load: [\"local:*\"]\n\
+         services:\n  billing:\n    dsn: \"postgres://app:${secret://local:db}@db/app\"\n  \
+         other:\n    key: ${secret://local:unrelated}\n",
+    );
+    let secrets = dir.path().join("secrets.yaml");
+    std::fs::write(&secrets, "db: pw-1\nunrelated: u-1\n").expect("write");
+    block_on(async {
+        let app = pp_secrets::Application::from_file(&config)
+            .await
+            .expect("starts");
+        let mut watch = app.watch_service("billing").expect("a manager");
+        assert_eq!(watch.keys().collect::<Vec<_>>(), ["local:db"]);
+        let manager = app.secrets().expect("enabled").clone();
+
+        // A change to a secret billing does not use wakes nothing...
+        std::fs::write(&secrets, "db: pw-1\nunrelated: u-2\n").expect("write");
+        manager.refresh_now("local").await.expect("refreshes");
+        // ...and one it uses gives it its section rendered again.
+        std::fs::write(&secrets, "db: pw-2\nunrelated: u-2\n").expect("write");
+        manager.refresh_now("local").await.expect("refreshes");
+        let context = tokio::time::timeout(Duration::from_secs(10), watch.changed())
+            .await
+            .expect("woken")
+            .expect("alive")
+            .expect("renders");
+        assert_eq!(context.config()["dsn"], "postgres://app:pw-2@db/app");
+    });
+}
+
+/// Waits (at most a minute) until `path` holds text for which `done` is
+/// true; that text.
+fn wait_for_file(path: &std::path::Path, done: impl Fn(&str) -> bool) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(text) = std::fs::read_to_string(path)
+            && done(&text)
+        {
+            return text;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} never got there",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A config refreshing a file backend every 100ms, in a fresh directory.
+fn watched_config() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
+    let (dir, config) = temp_config(
+        "secrets:\n  enabled: true\n  refresh: { every: 100ms }\n  backends:\n    local:\n      \
+         type: file\n      path: secrets.yaml\n  load: [\"local:*\"]\n\
+         app:\n  password: ${secret://local:pw}\n",
+    );
+    let secrets = dir.path().join("secrets.yaml");
+    std::fs::write(&secrets, "pw: one\n").expect("write");
+    (dir, config, secrets)
+}
+
+/// `pp-secrets -c CONFIG run --watch ARGS -- sh -c SCRIPT`, started.
+fn run_watching(config: &std::path::Path, args: &[&str], script: &str) -> std::process::Child {
+    crate::support::cli()
+        .arg("--config")
+        .arg(config)
+        .args(["run", "--watch"])
+        .args(args)
+        .args(["--env", "PW=local:pw", "--", "sh", "-c", script])
+        .spawn()
+        .expect("starts")
+}
+
+/// Sends SIGTERM to `child` and waits for it; its exit code.
+fn terminate(mut child: std::process::Child) -> Option<i32> {
+    let pid = rustix::process::Pid::from_raw(child.id() as i32).expect("pid");
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).expect("signal");
+    child.wait().expect("exits").code()
+}
+
+#[test]
+fn run_watch_restarts_the_child_with_the_new_value() {
+    let (dir, config, secrets) = watched_config();
+    let log = dir.path().join("log");
+    let script = format!(
+        "echo \"start $PW\" >> {log}; trap 'echo stopped >> {log}; exit 0' TERM; \
+         while :; do sleep 0.05; done",
+        log = log.display()
+    );
+    let child = run_watching(&config, &["--grace", "5s"], &script);
+    wait_for_file(&log, |t| t.contains("start one"));
+    std::fs::write(&secrets, "pw: two\n").expect("write");
+    let text = wait_for_file(&log, |t| t.contains("start two"));
+    assert_eq!(text, "start one\nstopped\nstart two\n");
+    assert_eq!(
+        terminate(child),
+        Some(0),
+        "the child's own code after SIGTERM"
+    );
+}
+
+#[test]
+fn run_watch_can_signal_the_child_instead() {
+    let (dir, config, secrets) = watched_config();
+    let log = dir.path().join("log");
+    let script = format!(
+        "trap 'echo \"hup\" >> {log}' HUP; echo ready >> {log}; while :; do sleep 0.05; done",
+        log = log.display()
+    );
+    let child = run_watching(&config, &["--on-change", "signal:HUP"], &script);
+    wait_for_file(&log, |t| t.contains("ready"));
+    std::fs::write(&secrets, "pw: two\n").expect("write");
+    wait_for_file(&log, |t| t.contains("hup"));
+    // SIGTERM is passed on: the script (no trap for it) ends, and so does
+    // pp-secrets, with its code.
+    assert_eq!(
+        terminate(child),
+        Some(128 + rustix::process::Signal::TERM.as_raw())
+    );
+}
+
+#[test]
+fn run_watch_without_a_refreshed_backend_is_refused() {
+    let r = crate::support::basic(&["run", "--watch", "--env", "X=local:db_host", "--", "true"]);
+    r.expect_code(2);
+    assert!(r.stderr.contains("refresh"), "{}", r.stderr);
+}
+
+#[test]
+fn render_writes_atomically_and_rewrites_on_a_change_running_exec() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let (dir, config, secrets) = watched_config();
+    let out = dir.path().join("rendered.yaml");
+    let log = dir.path().join("exec.log");
+    let child = crate::support::cli()
+        .arg("--config")
+        .arg(&config)
+        .args(["render", "--output"])
+        .arg(&out)
+        .args([
+            "--watch",
+            "--exec",
+            &format!("echo written >> {}", log.display()),
+        ])
+        .spawn()
+        .expect("starts");
+    wait_for_file(&out, |t| t.contains("password: one"));
+    let mode = std::fs::metadata(&out)
+        .expect("written")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    std::fs::write(&secrets, "pw: two\n").expect("write");
+    wait_for_file(&out, |t| t.contains("password: two"));
+    wait_for_file(&log, |t| t == "written\nwritten\n");
+    assert_eq!(terminate(child), Some(0));
+    // No temporary file left behind.
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("list")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("pp-secrets-"))
+        .collect();
+    assert!(names.is_empty(), "{names:?}");
+}

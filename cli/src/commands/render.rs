@@ -1,40 +1,184 @@
-//! `render [FILE]`: print FILE (default: the config) as YAML, `${VAR}`
-//! expanded and `${secret://...}` tokens resolved.
+//! `render [FILE] [--output OUT [--watch] [--exec CMD]]`: FILE (default:
+//! the config) as YAML, `${VAR}` expanded and `${secret://...}` tokens
+//! resolved; printed, or written to OUT.
+//!
+//! OUT is written atomically: a temporary file in the same directory,
+//! mode 0600, renamed over OUT, so a reader never sees half a file. With
+//! `--watch`, `render` keeps running (the config's `refresh` settings) and
+//! writes OUT again whenever a secret it uses changes, then runs CMD (with
+//! `sh -c`) if given: the consul-template and Vault Agent template use.
 
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use pp_secrets::{render_file, resolve_tokens};
+use pp_secrets::manager::SecretEvent;
+use pp_secrets::{ConfigTree, SecretsManager, render_file, resolve_tokens, token_keys};
 use zeroize::Zeroizing;
 
 use crate::exit_codes;
 use crate::failure::Failure;
 use crate::output;
+use crate::supervisor::Supervisor;
 
 /// The arguments of `render`.
 #[derive(Debug, Args)]
 pub struct Render {
     /// The file to render [default: the config itself]
     file: Option<PathBuf>,
+    /// Write the result to OUT (atomically, mode 0600) instead of printing it
+    #[arg(long, short, value_name = "OUT")]
+    output: Option<PathBuf>,
+    /// Keep running and write OUT again when a secret it uses changes
+    #[arg(long, requires = "output")]
+    watch: bool,
+    /// Run CMD (with sh -c) after each write of OUT
+    #[arg(long, value_name = "CMD", requires = "output")]
+    exec: Option<String>,
 }
 
 impl Render {
-    /// Prints the rendered file.
+    /// Prints or writes the rendered file.
     pub async fn run(self, config: &Path) -> Result<u8, Failure> {
-        let (document, manager) = super::start(config).await?;
-        let tree = match &self.file {
-            Some(file) => render_file(file, &manager).await?,
-            None => {
-                let mut tree = document.tree;
-                resolve_tokens(&mut tree, &manager).await?;
-                tree
-            }
+        // Listening first, so that a SIGTERM to a watching `render` ends it
+        // cleanly (exit 0) rather than mid-write.
+        let mut signals = if self.watch {
+            Some(Supervisor::listen()?)
+        } else {
+            None
         };
-        // The text holds the resolved secrets: wiped once printed.
-        let yaml = serde_yaml::to_string(&*tree)
-            .map(Zeroizing::new)
-            .map_err(|e| Failure::Usage(format!("cannot print the result as YAML: {e}")))?;
-        output::raw(&yaml);
-        Ok(exit_codes::SUCCESS)
+        let (document, manager) = super::start(config).await?;
+        let template = match &self.file {
+            Some(_) => None,
+            None => Some(document.tree),
+        };
+        let render = || self.render(template.as_ref(), &manager);
+        let Some(output) = &self.output else {
+            let yaml = yaml_of(&render().await?)?;
+            output::raw(&yaml);
+            return Ok(exit_codes::SUCCESS);
+        };
+
+        let mut last = yaml_of(&render().await?)?;
+        write_atomically(output, &last)?;
+        self.run_exec()?;
+        let Some(signals) = signals.as_mut() else {
+            return Ok(exit_codes::SUCCESS);
+        };
+
+        let keys = match (&self.file, &template) {
+            (_, Some(tree)) => token_keys(tree),
+            (Some(file), None) => token_keys(&render_file_unresolved(file)?),
+            (None, None) => BTreeSet::new(),
+        };
+        let mut events = manager.events();
+        manager.start_refresh();
+        loop {
+            tokio::select! {
+                _ = signals.until_forwarded_signal() => return Ok(exit_codes::SUCCESS),
+                event = events.recv() => match event {
+                    None => return Ok(exit_codes::SUCCESS),
+                    Some(SecretEvent::Missed { .. }) => {}
+                    Some(event) if event.key().is_some_and(|k| keys.contains(k)) => {}
+                    Some(_) => continue,
+                },
+            }
+            let yaml = match render().await {
+                Ok(tree) => yaml_of(&tree)?,
+                Err(failure) => {
+                    tracing::warn!("{failure}; {} keeps its last content", output.display());
+                    continue;
+                }
+            };
+            if *yaml != *last {
+                write_atomically(output, &yaml)?;
+                last = yaml;
+                tracing::info!("{} rewritten: a secret it uses changed", output.display());
+                self.run_exec()?;
+            }
+        }
     }
+
+    /// The rendered tree: FILE read again (so edits to it are seen), or the
+    /// config's own tree.
+    async fn render(
+        &self,
+        template: Option<&ConfigTree>,
+        manager: &SecretsManager,
+    ) -> Result<ConfigTree, Failure> {
+        match (&self.file, template) {
+            (Some(file), _) => Ok(render_file(file, manager).await?),
+            (None, Some(template)) => {
+                let mut tree = template.clone();
+                resolve_tokens(&mut tree, manager).await?;
+                Ok(tree)
+            }
+            (None, None) => Ok(ConfigTree::default()),
+        }
+    }
+
+    /// Runs `--exec` and waits for it; a failure is logged, not fatal.
+    fn run_exec(&self) -> Result<(), Failure> {
+        let Some(command) = &self.exec else {
+            return Ok(());
+        };
+        match std::process::Command::new("sh")
+            .args(["-c", command])
+            .status()
+        {
+            Ok(status) if status.success() => {}
+            Ok(status) => tracing::warn!("--exec {command:?} exited with {status}"),
+            Err(e) => tracing::warn!("--exec {command:?} could not be started: {e}"),
+        }
+        Ok(())
+    }
+}
+
+/// FILE with `${VAR}` expanded and its tokens left in place.
+fn render_file_unresolved(file: &Path) -> Result<serde_yaml::Value, Failure> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", file.display())))?;
+    serde_yaml::from_str(&text)
+        .map_err(|e| Failure::Usage(format!("{} is not valid YAML: {e}", file.display())))
+}
+
+/// The tree as YAML text (it holds the resolved secrets: wiped once
+/// dropped).
+fn yaml_of(tree: &ConfigTree) -> Result<Zeroizing<String>, Failure> {
+    serde_yaml::to_string(&**tree)
+        .map(Zeroizing::new)
+        .map_err(|e| Failure::Usage(format!("cannot print the result as YAML: {e}")))
+}
+
+/// Writes `text` to `path` through a temporary file (mode 0600) in the same
+/// directory, renamed over `path`.
+fn write_atomically(path: &Path, text: &str) -> Result<(), Failure> {
+    let cannot =
+        |e: std::io::Error| Failure::Usage(format!("cannot write {}: {e}", path.display()));
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "rendered".into());
+    let temporary = dir.join(format!(".{name}.pp-secrets-{}", std::process::id()));
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&temporary)
+        .map_err(cannot)?;
+    let written = file
+        .write_all(text.as_bytes())
+        .and_then(|()| file.sync_all());
+    drop(file);
+    if let Err(e) = written.and_then(|()| std::fs::rename(&temporary, path)) {
+        let _ = std::fs::remove_file(&temporary);
+        return Err(cannot(e));
+    }
+    Ok(())
 }

@@ -1,14 +1,26 @@
-//! `run [--env VAR=KEY]... -- CMD [ARGS]`: run a command with secrets in its
-//! environment. Secrets never go on a command line, where `ps` shows them.
-//! The child is run under a [`Supervisor`]: signals passed on, its exit
-//! code ours.
+//! `run [--watch [--on-change ACTION]] [--env VAR=KEY]... -- CMD [ARGS]`:
+//! run a command with secrets in its environment. Secrets never go on a
+//! command line, where `ps` shows them. The child is run under a
+//! [`Supervisor`]: signals passed on, its exit code ours.
+//!
+//! With `--watch` the manager stays up and refreshes (the config's
+//! `refresh` settings); when a value given to the child changes, the child
+//! is restarted with the new environment (SIGTERM, `--grace`, SIGKILL, then
+//! started again) or sent a signal (`--on-change signal:HUP`).
 
+use std::collections::BTreeSet;
 use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
 
 use clap::Args;
+use pp_secrets::config::RefreshSettings;
+use pp_secrets::manager::{SecretEvent, SecretEvents};
+use pp_secrets::{SecretKey, SecretsManager};
+use rustix::process::Signal;
 
 use crate::failure::Failure;
-use crate::supervisor::Supervisor;
+use crate::supervisor::{Supervisor, signal_named};
 
 /// The arguments of `run`.
 #[derive(Debug, Args)]
@@ -16,9 +28,30 @@ pub struct Run {
     /// Set VAR to the secret KEY (backend:name); repeatable
     #[arg(long = "env", value_name = "VAR=KEY")]
     env: Vec<String>,
+    /// Keep the secrets refreshed and act when a value given to CMD changes
+    #[arg(long)]
+    watch: bool,
+    /// With --watch: `restart` (default) or `signal:NAME` (HUP, USR1, ...)
+    #[arg(long, value_name = "ACTION", requires = "watch")]
+    on_change: Option<String>,
+    /// With --watch: how long a restart waits after SIGTERM before SIGKILL
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "10s",
+        requires = "watch"
+    )]
+    grace: String,
     /// The command and its arguments
     #[arg(last = true, required = true, value_name = "CMD")]
     command: Vec<String>,
+}
+
+/// What `--watch` does when a value changes.
+#[derive(Debug, Clone, Copy)]
+enum OnChange {
+    Restart { grace: Duration },
+    Signal(Signal),
 }
 
 impl Run {
@@ -41,24 +74,139 @@ impl Run {
         let Some((program, args)) = self.command.split_first() else {
             return Err(Failure::Usage("run: no command given after --".into()));
         };
+        let on_change = self.on_change()?;
 
         // Listening first: a SIGTERM while the secrets are read must not
         // be lost (or end `pp-secrets` and leave nothing to stop).
         let mut supervisor = Supervisor::listen()?;
-        let mut child = std::process::Command::new(program);
-        child.args(args);
-        supervisor
+        let command = || {
+            let mut command = Command::new(program);
+            command.args(args);
+            command
+        };
+        let mut child = command();
+        let manager = supervisor
             .before_start(async {
-                let (_, manager) = super::start(config).await?;
-                for (var, key) in pairs {
-                    let value = manager.get(key).await?;
-                    child.env(var, value.to_text().expose());
+                let (document, manager) = super::start(config).await?;
+                if self.watch {
+                    check_refreshed(&document.secrets.backends, &pairs)?;
                 }
-                // The manager and its cache are dropped (and wiped) here:
-                // the child may run for months.
-                Ok(())
+                set_env(&mut child, &manager, &pairs).await?;
+                Ok(manager)
             })
             .await?;
-        supervisor.run(child, program).await
+        if !self.watch {
+            // The manager and its cache are dropped (and wiped) here: the
+            // child may run for months.
+            drop(manager);
+            return supervisor.run(child, program).await;
+        }
+
+        let keys: BTreeSet<String> = pairs.iter().map(|(_, key)| (*key).to_owned()).collect();
+        let mut events = manager.events();
+        manager.start_refresh();
+        let mut pid = supervisor.spawn(child, program)?;
+        loop {
+            tokio::select! {
+                code = supervisor.wait(pid) => return Ok(code),
+                changed = next_change(&mut events, &keys) => {
+                    if !changed {
+                        return Ok(supervisor.wait(pid).await);
+                    }
+                }
+            }
+            match on_change {
+                OnChange::Signal(signal) => {
+                    tracing::info!(
+                        "a secret changed: sending signal {} to the command",
+                        signal.as_raw()
+                    );
+                    let _ = rustix::process::kill_process(pid, signal);
+                }
+                OnChange::Restart { grace } => {
+                    // Read first: if a value cannot be read now, the
+                    // running child keeps its old one.
+                    let mut next = command();
+                    if let Err(e) = set_env(&mut next, &manager, &pairs).await {
+                        tracing::warn!(
+                            "a secret changed but cannot be read ({e}); the command keeps running"
+                        );
+                        continue;
+                    }
+                    tracing::info!("a secret changed: restarting the command");
+                    supervisor.stop(pid, grace).await;
+                    pid = supervisor.spawn(next, program)?;
+                }
+            }
+        }
+    }
+
+    fn on_change(&self) -> Result<OnChange, Failure> {
+        let grace = pp_secrets::config::parse_duration(&self.grace)
+            .map_err(|problem| Failure::Usage(format!("--grace: {problem}")))?;
+        match self.on_change.as_deref() {
+            None | Some("restart") => Ok(OnChange::Restart { grace }),
+            Some(action) => action
+                .strip_prefix("signal:")
+                .and_then(signal_named)
+                .map(OnChange::Signal)
+                .ok_or_else(|| {
+                    Failure::Usage(format!(
+                        "--on-change {action:?}: expected restart or signal:NAME \
+                         (HUP, INT, QUIT, TERM, USR1, USR2)"
+                    ))
+                }),
+        }
+    }
+}
+
+/// Sets each variable on `command` to its secret.
+async fn set_env(
+    command: &mut Command,
+    manager: &SecretsManager,
+    pairs: &[(&str, &str)],
+) -> Result<(), Failure> {
+    for (var, key) in pairs {
+        let value = manager.get(key).await?;
+        command.env(var, value.to_text().expose());
+    }
+    Ok(())
+}
+
+/// `--watch` is refused when no `--env` secret comes from a backend with a
+/// `refresh` setting: nothing would ever change.
+fn check_refreshed(
+    backends: &[pp_secrets::config::BackendConfig],
+    pairs: &[(&str, &str)],
+) -> Result<(), Failure> {
+    let refreshed = |key: &str| {
+        SecretKey::parse(key).is_ok_and(|key| {
+            backends
+                .iter()
+                .any(|b| b.name == key.backend && b.refresh.is_some())
+        })
+    };
+    if pairs.iter().any(|(_, key)| refreshed(key)) {
+        return Ok(());
+    }
+    let example = RefreshSettings::every(Duration::from_secs(60));
+    Err(Failure::Usage(format!(
+        "run --watch: no --env secret comes from a backend with a refresh setting, so none \
+         would ever change (add, for example, `refresh: {{ every: {} }}` to the backend or \
+         to the secrets section)",
+        pp_secrets::config::duration_text(example.every)
+    )))
+}
+
+/// Waits for an event about one of `keys` (or a missed one, which may have
+/// been); `false` when the manager can send no more.
+async fn next_change(events: &mut SecretEvents, keys: &BTreeSet<String>) -> bool {
+    loop {
+        match events.recv().await {
+            None => return false,
+            Some(SecretEvent::Missed { .. }) => return true,
+            Some(event) if event.key().is_some_and(|key| keys.contains(key)) => return true,
+            Some(_) => {}
+        }
     }
 }

@@ -36,7 +36,7 @@ pub(crate) use expand::{UnsetVariable, expand_from_env};
 pub use model::{BackendConfig, CompileCacheSetting, SecretsConfig};
 #[cfg(feature = "wasm")]
 pub(crate) use parse::resolve;
-pub use refresh::{RefreshSettings, duration_text};
+pub use refresh::{RefreshSettings, duration_text, parse_duration};
 pub(crate) use settings_of::settings_of;
 pub use tree::ConfigTree;
 

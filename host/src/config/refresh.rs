@@ -92,9 +92,10 @@ const MIN_EVERY: Duration = Duration::from_millis(100);
 /// The longest duration accepted (a year): anything longer is a typo.
 const MAX_DURATION: Duration = Duration::from_secs(366 * 24 * 3600);
 
-/// A duration written as digits and one unit: `500ms`, `30s`, `10m`, `1h`.
-/// Nothing else is accepted (no spaces, fractions, signs or mixed units).
-pub(crate) fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
+/// A duration written as digits and one unit: `500ms`, `30s`, `10m`, `1h`,
+/// from 100ms to a year. Nothing else is accepted (no spaces, fractions,
+/// signs or mixed units); the error says what is wrong.
+pub fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
     let problem =
         || format!("{text:?} is not a duration (expected digits and a unit: 500ms, 30s, 10m, 1h)");
     let digits = text.bytes().take_while(u8::is_ascii_digit).count();

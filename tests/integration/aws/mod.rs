@@ -6,6 +6,7 @@ mod faults;
 mod library;
 mod moto;
 mod proxy;
+mod rotation;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

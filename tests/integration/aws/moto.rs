@@ -53,10 +53,41 @@ fn moto_binary() -> Option<PathBuf> {
     venv.exists().then_some(venv)
 }
 
-fn start(binary: PathBuf) -> MotoServer {
-    use crate::support::free_port;
+/// A moto server of the caller's own (for a test that stops and restarts
+/// it), or `None` (skipped loudly) as [`moto`] says.
+pub fn private_moto() -> Option<MotoServer> {
+    // The same check as `moto`: fails under CI=true when missing.
+    moto()?;
+    Some(start(moto_binary()?))
+}
 
-    let port = free_port();
+impl MotoServer {
+    /// Kills the server (its data goes with it).
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts a fresh server on the same port, once `stop`ped.
+    pub fn restart(&mut self) {
+        let port = self
+            .addr
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("a port");
+        let binary = moto_binary().expect("moto was found before");
+        // The old one, already stopped, is dropped (its kill and wait are
+        // no-ops by then).
+        drop(std::mem::replace(self, start_on(binary, port)));
+    }
+}
+
+fn start(binary: PathBuf) -> MotoServer {
+    start_on(binary, crate::support::free_port())
+}
+
+fn start_on(binary: PathBuf, port: u16) -> MotoServer {
     let addr = format!("127.0.0.1:{port}");
     let child = Command::new(&binary)
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])

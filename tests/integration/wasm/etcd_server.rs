@@ -167,6 +167,15 @@ impl EtcdServer {
         );
     }
 
+    /// Deletes `key`.
+    pub fn delete(&self, key: &str) {
+        self.post(
+            "/v3/kv/deleterange",
+            json!({ "key": BASE64.encode(key) }),
+            None,
+        );
+    }
+
     /// Turns authentication on: `root` (password `root-pw`) and `reader`
     /// (password `reader-pw`), who may read keys under `app/`.
     pub fn enable_auth(&self) {

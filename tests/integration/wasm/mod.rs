@@ -18,6 +18,7 @@ mod host_boundary;
 mod hostile;
 mod http_server;
 mod network;
+mod rotation;
 mod sandbox;
 mod stalled_fs;
 mod test_pki;
