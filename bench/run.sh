@@ -5,7 +5,10 @@
 # (AWS preload against moto), which print Markdown tables.
 # bench/wasm_compare.py measures the Wasm backend and apps (no Python
 # counterpart); bench/etcd_compare.py the etcd provider against etcdctl.
-# Usage: bench/run.sh [core|aws|wasm|etcd|all]   (default: all)
+# bench/refresh.rs (cargo bench --bench refresh) measures rotation: cached
+# get with refresh off and on, and one refresh of 1,000 AWS secrets on moto
+# against one call per secret.
+# Usage: bench/run.sh [core|aws|wasm|etcd|refresh|all]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +18,14 @@ if [ ! -x bench/.venv/bin/python ]; then
 fi
 bench/.venv/bin/python -c 'import processpype, boto3, moto' 2>/dev/null \
   || bench/.venv/bin/pip install --quiet 'processpype[aws]==2.1.3' 'moto[server]==5.2.5'
+
+refresh() {
+  PP_BENCH_MOTO="$PWD/bench/.venv/bin/moto_server" cargo bench --quiet -p pp-secrets --bench refresh
+}
+if [ "${1:-all}" = refresh ]; then
+  refresh
+  exit
+fi
 
 cargo build --release --quiet -p pp-secrets-cli
 rustup target add wasm32-wasip2 > /dev/null
@@ -33,6 +44,8 @@ case "${1:-all}" in
     bench/.venv/bin/python bench/wasm_compare.py target/release/pp-secrets
     echo
     bench/.venv/bin/python bench/etcd_compare.py target/release/pp-secrets
+    echo
+    refresh
     ;;
-  *) echo "usage: bench/run.sh [core|aws|wasm|etcd|all]" >&2; exit 2 ;;
+  *) echo "usage: bench/run.sh [core|aws|wasm|etcd|refresh|all]" >&2; exit 2 ;;
 esac

@@ -68,8 +68,12 @@ pub enum Command {
 
     /// Print a YAML file with ${VAR} expanded and ${secret://...} tokens resolved.
     #[command(after_help = "The manager is started from the config first (load \
-                            declarations included).\n\nExamples:\n  pp-secrets render\n  \
-                            pp-secrets -c config.yaml render service.yaml")]
+                            declarations included). --output writes atomically (mode 0600); \
+                            --watch keeps it up to date as secrets rotate (the config's \
+                            refresh settings) and --exec runs a command after each write.\n\n\
+                            Examples:\n  pp-secrets render\n  \
+                            pp-secrets -c config.yaml render service.yaml\n  \
+                            pp-secrets render app.yaml -o /run/app.yaml --watch --exec 'pkill -HUP app'")]
     Render(Render),
 
     /// Run a command with secrets in its environment (never on its command line).
@@ -79,7 +83,9 @@ pub enum Command {
                             SIGUSR1 and SIGUSR2 are passed on to the child (fit for a \
                             container's PID 1). pp-secrets exits with the child's code, \
                             128+N if signal N killed it, 127 if the command is not found, \
-                            126 if it cannot be executed.\n\nExample:\n  \
+                            126 if it cannot be executed. --watch restarts the child (or \
+                            signals it, --on-change signal:HUP) when a value it was given \
+                            changes.\n\nExample:\n  \
                             pp-secrets run --env DB_PASSWORD=local:db_password -- ./server --port 80"
     )]
     Run(Run),

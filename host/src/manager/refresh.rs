@@ -348,19 +348,24 @@ impl SecretsManager {
                 let too_old = state
                     .last_good
                     .is_none_or(|(at, _)| at.elapsed() > refresh.settings.max_stale);
-                if too_old && !state.expired {
+                if too_old {
+                    let newly = !state.expired;
                     state.expired = true;
                     state.versions.clear();
                     drop(state);
+                    // Again on every failed check while expired: values a
+                    // `get` cached meanwhile are no fresher than the check.
                     self.drop_backend_values(backend);
-                    tracing::warn!(
-                        backend = %backend.name,
-                        "backend {:?} has failed for longer than max_stale: its cached values were dropped",
-                        backend.name
-                    );
-                    let _ = self.inner.events.send(SecretEvent::Expired {
-                        backend: backend.name.clone(),
-                    });
+                    if newly {
+                        tracing::warn!(
+                            backend = %backend.name,
+                            "backend {:?} has failed for longer than max_stale: its cached values were dropped",
+                            backend.name
+                        );
+                        let _ = self.inner.events.send(SecretEvent::Expired {
+                            backend: backend.name.clone(),
+                        });
+                    }
                 }
             }
         }
