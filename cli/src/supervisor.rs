@@ -49,6 +49,9 @@ const FORWARDED: [Signal; 6] = [
 /// has exited.
 pub struct Supervisor {
     received: mpsc::UnboundedReceiver<Signal>,
+    /// Whether a signal asking to stop (TERM, INT, QUIT) was passed on:
+    /// the child is on its way out, and is not to be replaced.
+    stopping: bool,
     /// The forwarded signals that are passed on (the rest are listened for
     /// only so that they do not end `pp-secrets`).
     passed_on: Vec<Signal>,
@@ -88,6 +91,7 @@ impl Supervisor {
         }
         Ok(Self {
             received,
+            stopping: false,
             passed_on,
         })
     }
@@ -162,6 +166,9 @@ impl Supervisor {
                         signal = received.as_raw(),
                         "passing a signal on to the child"
                     );
+                    if [Signal::TERM, Signal::INT, Signal::QUIT].contains(&received) {
+                        self.stopping = true;
+                    }
                     // The child may have exited already; its status is
                     // collected on the next turn.
                     let _ = rustix::process::kill_process(child, received);
@@ -176,18 +183,29 @@ impl Supervisor {
     }
 
     /// Stops `child`: SIGTERM, then SIGKILL if it has not exited after
-    /// `grace`; returns once it is reaped. Signals received meanwhile are
-    /// still passed on.
-    pub async fn stop(&mut self, child: Pid, grace: Duration) {
+    /// `grace`; its exit code, once it is reaped. Signals received
+    /// meanwhile are still passed on.
+    pub async fn stop(&mut self, child: Pid, grace: Duration) -> u8 {
         let _ = rustix::process::kill_process(child, Signal::TERM);
         let deadline = tokio::time::Instant::now() + grace;
         tokio::select! {
-            _ = self.wait(child) => return,
+            code = self.wait(child) => return code,
             () = tokio::time::sleep_until(deadline) => {}
         }
         tracing::warn!("the command did not stop within {grace:?} of SIGTERM: sending SIGKILL");
         let _ = rustix::process::kill_process(child, Signal::KILL);
-        self.wait(child).await;
+        self.wait(child).await
+    }
+
+    /// Whether a signal asking to stop was passed on to a child: it is not
+    /// to be restarted.
+    pub fn stopping(&self) -> bool {
+        self.stopping
+    }
+
+    /// `child`'s exit code if it has exited (reaping it), without waiting.
+    pub fn exited(&mut self, child: Pid) -> Option<u8> {
+        reap(child).map(exit_code_of)
     }
 }
 

@@ -61,5 +61,5 @@ pub use manager::{DeclarationReport, LoadReport, ManagerBuilder, SecretsManager}
 pub use secrets_provider::{
     HeldSecret, MatchedSecret, Pattern, ProviderError, Refreshed, SecretsProvider,
 };
-pub use tokens::{render_file, resolve_tokens, token_keys};
+pub use tokens::{file_token_keys, render_file, resolve_tokens, token_keys};
 pub use value::{SecretObject, SecretText, SecretValue};

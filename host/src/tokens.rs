@@ -85,6 +85,14 @@ pub async fn render_file(path: impl AsRef<Path>, secrets: &SecretsManager) -> Re
     Ok(tree)
 }
 
+/// The keys of the tokens in the YAML file at `path`, read as
+/// [`render_file`] reads it (`${VAR}` expanded first): what a rendering of
+/// it depends on.
+pub fn file_token_keys(path: impl AsRef<Path>) -> Result<BTreeSet<String>> {
+    let tree = read_yaml_file(path.as_ref())?;
+    Ok(token_keys(&tree))
+}
+
 /// Replaces every token in `tree` with its secret, as the module docs say.
 /// On error the tree is left unchanged.
 pub async fn resolve_tokens(tree: &mut Value, secrets: &SecretsManager) -> Result<()> {

@@ -15,6 +15,19 @@ use pp_secrets::{
 
 use crate::support::{block_on, temp_config};
 
+/// Writes `text` to `path` and dates it a minute back: older than the
+/// window in which a file is re-read whatever its identity says, so these
+/// tests exercise the identity comparison itself.
+fn write_settled(path: &std::path::Path, text: &str) {
+    std::fs::write(path, text).expect("write");
+    let file = std::fs::File::options()
+        .write(true)
+        .open(path)
+        .expect("open");
+    file.set_modified(std::time::SystemTime::now() - Duration::from_secs(60))
+        .expect("backdate");
+}
+
 fn text(manager: &SecretsManager, key: &str) -> Option<String> {
     manager
         .cached(key)
@@ -36,7 +49,7 @@ fn file_manager(path: &std::path::Path) -> SecretsManager {
 fn a_file_edited_in_place_or_replaced_by_rename_is_seen_by_the_next_refresh() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("secrets.yaml");
-    std::fs::write(&path, "a: one\nb: two\ngone: soon\n").expect("write");
+    write_settled(&path, "a: one\nb: two\ngone: soon\n");
     let manager = file_manager(&path);
     block_on(async {
         manager.load().await.expect("loads");
@@ -47,7 +60,7 @@ fn a_file_edited_in_place_or_replaced_by_rename_is_seen_by_the_next_refresh() {
         assert_eq!(report, Default::default());
 
         // Edited in place: a changed, c added (it matches local:*), gone removed.
-        std::fs::write(&path, "a: ONE\nb: two\nc: three\n").expect("write");
+        write_settled(&path, "a: ONE\nb: two\nc: three\n");
         let report = manager.refresh_now("local").await.expect("refreshes");
         assert_eq!(report.changed, ["a"]);
         assert_eq!(report.added, ["c"]);
@@ -77,7 +90,7 @@ fn a_file_edited_in_place_or_replaced_by_rename_is_seen_by_the_next_refresh() {
 
         // Replaced by rename (as editors and config tools do): a new inode.
         let next = dir.path().join("secrets.yaml.new");
-        std::fs::write(&next, "a: ONE\nb: TWO\nc: three\n").expect("write");
+        write_settled(&next, "a: ONE\nb: TWO\nc: three\n");
         std::fs::rename(&next, &path).expect("rename");
         let report = manager.refresh_now("local").await.expect("refreshes");
         assert_eq!(report.changed, ["b"]);
@@ -413,7 +426,14 @@ fn a_service_reads_its_section_again_when_a_secret_it_uses_changes() {
 
         // A change to a secret billing does not use wakes nothing...
         std::fs::write(&secrets, "db: pw-1\nunrelated: u-2\n").expect("write");
-        manager.refresh_now("local").await.expect("refreshes");
+        let report = manager.refresh_now("local").await.expect("refreshes");
+        assert_eq!(report.changed, ["unrelated"]);
+        assert!(
+            tokio::time::timeout(Duration::from_millis(300), watch.changed())
+                .await
+                .is_err(),
+            "not woken by a secret it does not use"
+        );
         // ...and one it uses gives it its section rendered again.
         std::fs::write(&secrets, "db: pw-2\nunrelated: u-2\n").expect("write");
         manager.refresh_now("local").await.expect("refreshes");
@@ -481,7 +501,7 @@ fn run_watch_restarts_the_child_with_the_new_value() {
     let (dir, config, secrets) = watched_config();
     let log = dir.path().join("log");
     let script = format!(
-        "echo \"start $PW\" >> {log}; trap 'echo stopped >> {log}; exit 0' TERM; \
+        "trap 'echo stopped >> {log}; exit 0' TERM; echo \"start $PW\" >> {log}; \
          while :; do sleep 0.05; done",
         log = log.display()
     );
@@ -561,4 +581,56 @@ fn render_writes_atomically_and_rewrites_on_a_change_running_exec() {
         .filter(|n| n.contains("pp-secrets-"))
         .collect();
     assert!(names.is_empty(), "{names:?}");
+}
+
+#[test]
+fn a_secret_that_goes_away_and_comes_back_is_seen_again() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("secrets.yaml");
+    std::fs::write(&path, "a: one\n").expect("write");
+    let manager = file_manager(&path);
+    block_on(async {
+        manager.load().await.expect("loads");
+        let mut watch = manager.watch("local:a");
+        // A rewrite that is not atomic: for a moment the key is missing.
+        std::fs::write(&path, "").expect("write");
+        let report = manager.refresh_now("local").await.expect("refreshes");
+        assert_eq!(report.removed, ["a"]);
+        let removed = watch.changed().await.expect("alive");
+        assert_eq!(removed.expect_err("gone").kind(), ErrorKind::NotFound);
+        std::fs::write(&path, "a: two\n").expect("write");
+        let report = manager.refresh_now("local").await.expect("refreshes");
+        assert_eq!(report.added, ["a"]);
+        let back = tokio::time::timeout(Duration::from_secs(10), watch.changed())
+            .await
+            .expect("woken")
+            .expect("alive")
+            .expect("readable");
+        assert_eq!(back.as_text(), Some("two"));
+    });
+}
+
+#[test]
+fn run_watch_stopped_during_a_restart_does_not_start_a_new_child() {
+    let (dir, config, secrets) = watched_config();
+    let log = dir.path().join("log");
+    // The child ignores SIGTERM: a restart waits out the grace period.
+    let script = format!(
+        "trap '' TERM; echo \"start $PW\" >> {log}; while :; do sleep 0.05; done",
+        log = log.display()
+    );
+    let child = run_watching(&config, &["--grace", "3s"], &script);
+    wait_for_file(&log, |t| t.contains("start one"));
+    std::fs::write(&secrets, "pw: two\n").expect("write");
+    // Inside the grace period of the restart, the operator stops it all.
+    std::thread::sleep(Duration::from_millis(1000));
+    let code = terminate(child);
+    assert_eq!(
+        code,
+        Some(128 + 9),
+        "the old child was killed after the grace period, and pp-secrets left with its code"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let text = std::fs::read_to_string(&log).expect("log");
+    assert_eq!(text, "start one\n", "no new child was started");
 }

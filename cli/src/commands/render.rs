@@ -10,12 +10,14 @@
 
 use std::collections::BTreeSet;
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
 use pp_secrets::manager::SecretEvent;
-use pp_secrets::{ConfigTree, SecretsManager, render_file, resolve_tokens, token_keys};
+use pp_secrets::{
+    ConfigTree, SecretsManager, file_token_keys, render_file, resolve_tokens, token_keys,
+};
 use zeroize::Zeroizing;
 
 use crate::exit_codes;
@@ -50,6 +52,9 @@ impl Render {
             None
         };
         let (document, manager) = super::start(config).await?;
+        // Subscribed before the first rendering: a change between the two
+        // is not lost.
+        let mut events = manager.events();
         let template = match &self.file {
             Some(_) => None,
             None => Some(document.tree),
@@ -63,25 +68,33 @@ impl Render {
 
         let mut last = yaml_of(&render().await?)?;
         write_atomically(output, &last)?;
-        self.run_exec()?;
         let Some(signals) = signals.as_mut() else {
+            self.run_exec(None).await;
             return Ok(exit_codes::SUCCESS);
         };
+        if self.run_exec(Some(signals)).await {
+            return Ok(exit_codes::SUCCESS);
+        }
 
-        let keys = match (&self.file, &template) {
-            (_, Some(tree)) => token_keys(tree),
-            (Some(file), None) => token_keys(&render_file_unresolved(file)?),
-            (None, None) => BTreeSet::new(),
+        let keys = || -> Result<BTreeSet<String>, Failure> {
+            Ok(match (&self.file, &template) {
+                (_, Some(tree)) => token_keys(tree),
+                (Some(file), None) => file_token_keys(file)?,
+                (None, None) => BTreeSet::new(),
+            })
         };
-        let mut events = manager.events();
-        manager.start_refresh();
+        let mut watched = keys()?;
+        for key in &watched {
+            // Watched keys are checked by every refresh, even once gone.
+            drop(manager.watch(key));
+        }
         loop {
             tokio::select! {
                 _ = signals.until_forwarded_signal() => return Ok(exit_codes::SUCCESS),
                 event = events.recv() => match event {
                     None => return Ok(exit_codes::SUCCESS),
                     Some(SecretEvent::Missed { .. }) => {}
-                    Some(event) if event.key().is_some_and(|k| keys.contains(k)) => {}
+                    Some(event) if event.key().is_some_and(|k| watched.contains(k)) => {}
                     Some(_) => continue,
                 },
             }
@@ -92,11 +105,21 @@ impl Render {
                     continue;
                 }
             };
+            // FILE is read again at each rendering: its tokens may have
+            // changed too.
+            if let Ok(now) = keys() {
+                for key in now.difference(&watched) {
+                    drop(manager.watch(key));
+                }
+                watched = now;
+            }
             if *yaml != *last {
                 write_atomically(output, &yaml)?;
                 last = yaml;
                 tracing::info!("{} rewritten: a secret it uses changed", output.display());
-                self.run_exec()?;
+                if self.run_exec(Some(signals)).await {
+                    return Ok(exit_codes::SUCCESS);
+                }
             }
         }
     }
@@ -119,29 +142,44 @@ impl Render {
         }
     }
 
-    /// Runs `--exec` and waits for it; a failure is logged, not fatal.
-    fn run_exec(&self) -> Result<(), Failure> {
+    /// Runs `--exec` and waits for it (a failure is logged, not fatal),
+    /// unless a signal to stop comes first: then it is passed on to the
+    /// command and the result is `true` (time to stop).
+    async fn run_exec(&self, signals: Option<&mut Supervisor>) -> bool {
         let Some(command) = &self.exec else {
-            return Ok(());
+            return false;
         };
-        match std::process::Command::new("sh")
+        let mut child = match tokio::process::Command::new("sh")
             .args(["-c", command])
-            .status()
+            .spawn()
         {
+            Ok(child) => child,
+            Err(e) => {
+                tracing::warn!("--exec {command:?} could not be started: {e}");
+                return false;
+            }
+        };
+        let status = match signals {
+            Some(signals) => tokio::select! {
+                status = child.wait() => status,
+                signal = signals.until_forwarded_signal() => {
+                    let pid = child.id().and_then(|pid| rustix::process::Pid::from_raw(pid as i32));
+                    if let (Some(signal), Some(pid)) = (signal, pid) {
+                        let _ = rustix::process::kill_process(pid, signal);
+                    }
+                    let _ = child.wait().await;
+                    return true;
+                }
+            },
+            None => child.wait().await,
+        };
+        match status {
             Ok(status) if status.success() => {}
             Ok(status) => tracing::warn!("--exec {command:?} exited with {status}"),
-            Err(e) => tracing::warn!("--exec {command:?} could not be started: {e}"),
+            Err(e) => tracing::warn!("--exec {command:?} could not be waited for: {e}"),
         }
-        Ok(())
+        false
     }
-}
-
-/// FILE with `${VAR}` expanded and its tokens left in place.
-fn render_file_unresolved(file: &Path) -> Result<serde_yaml::Value, Failure> {
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", file.display())))?;
-    serde_yaml::from_str(&text)
-        .map_err(|e| Failure::Usage(format!("{} is not valid YAML: {e}", file.display())))
 }
 
 /// The tree as YAML text (it holds the resolved secrets: wiped once
@@ -152,8 +190,8 @@ fn yaml_of(tree: &ConfigTree) -> Result<Zeroizing<String>, Failure> {
         .map_err(|e| Failure::Usage(format!("cannot print the result as YAML: {e}")))
 }
 
-/// Writes `text` to `path` through a temporary file (mode 0600) in the same
-/// directory, renamed over `path`.
+/// Writes `text` to `path` through a temporary file in the same directory
+/// (a random name, mode 0600, removed on failure), renamed over `path`.
 fn write_atomically(path: &Path, text: &str) -> Result<(), Failure> {
     let cannot =
         |e: std::io::Error| Failure::Usage(format!("cannot write {}: {e}", path.display()));
@@ -165,20 +203,14 @@ fn write_atomically(path: &Path, text: &str) -> Result<(), Failure> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "rendered".into());
-    let temporary = dir.join(format!(".{name}.pp-secrets-{}", std::process::id()));
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&temporary)
+    let mut file = tempfile::Builder::new()
+        .prefix(&format!(".{name}.pp-secrets-"))
+        .permissions(std::fs::Permissions::from_mode(0o600))
+        .tempfile_in(&dir)
         .map_err(cannot)?;
-    let written = file
-        .write_all(text.as_bytes())
-        .and_then(|()| file.sync_all());
-    drop(file);
-    if let Err(e) = written.and_then(|()| std::fs::rename(&temporary, path)) {
-        let _ = std::fs::remove_file(&temporary);
-        return Err(cannot(e));
-    }
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.as_file().sync_all())
+        .map_err(cannot)?;
+    file.persist(path).map_err(|e| cannot(e.error))?;
     Ok(())
 }

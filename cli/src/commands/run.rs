@@ -85,14 +85,17 @@ impl Run {
             command
         };
         let mut child = command();
-        let manager = supervisor
+        let (manager, events) = supervisor
             .before_start(async {
                 let (document, manager) = super::start(config).await?;
+                // Subscribed before the first read: a change between the
+                // two is not lost.
+                let events = manager.events();
                 if self.watch {
                     check_refreshed(&document.secrets.backends, &pairs)?;
                 }
                 set_env(&mut child, &manager, &pairs).await?;
-                Ok(manager)
+                Ok((manager, events))
             })
             .await?;
         if !self.watch {
@@ -103,8 +106,11 @@ impl Run {
         }
 
         let keys: BTreeSet<String> = pairs.iter().map(|(_, key)| (*key).to_owned()).collect();
-        let mut events = manager.events();
-        manager.start_refresh();
+        let mut events = events;
+        for key in &keys {
+            // Watched keys are checked by every refresh, even once gone.
+            drop(manager.watch(key));
+        }
         let mut pid = supervisor.spawn(child, program)?;
         loop {
             tokio::select! {
@@ -114,6 +120,11 @@ impl Run {
                         return Ok(supervisor.wait(pid).await);
                     }
                 }
+            }
+            // The child may have ended just as the change came: its code
+            // is the answer, not a restart.
+            if let Some(code) = supervisor.exited(pid) {
+                return Ok(code);
             }
             match on_change {
                 OnChange::Signal(signal) => {
@@ -134,7 +145,11 @@ impl Run {
                         continue;
                     }
                     tracing::info!("a secret changed: restarting the command");
-                    supervisor.stop(pid, grace).await;
+                    let code = supervisor.stop(pid, grace).await;
+                    if supervisor.stopping() {
+                        // pp-secrets was asked to stop during the restart.
+                        return Ok(code);
+                    }
                     pid = supervisor.spawn(next, program)?;
                 }
             }

@@ -74,6 +74,11 @@ impl SecretsManager {
                 None,
             )
         })?;
+        // One writer at a time with the backend's refresh passes.
+        let _one_at_a_time = match &backend.refresh {
+            Some(refresh) => Some(refresh.exclusive.lock().await),
+            None => None,
+        };
         let (pattern, found) = backend
             .fetch_matching(key.name)
             .await

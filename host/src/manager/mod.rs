@@ -100,6 +100,9 @@ impl SecretsManager {
         let value = SecretValue::from_text(backend.fetch(key_parts.name).await?);
         if let Some(cache) = &self.inner.cache {
             cache.insert(key.to_owned(), value.clone());
+            if let Some(refresh) = &backend.refresh {
+                refresh.track(key_parts.name);
+            }
         }
         tracing::debug!(key, "fetched {}", value.describe());
         Ok(value)
@@ -194,6 +197,11 @@ impl SecretsManager {
     /// manager alive.
     pub fn watch(&self, key: &str) -> SecretWatch {
         self.start_refresh();
+        if let Ok((parts, backend)) = self.resolve(key)
+            && let Some(refresh) = &backend.refresh
+        {
+            refresh.track(parts.name);
+        }
         SecretWatch::new(self.clone(), key.to_owned())
     }
 

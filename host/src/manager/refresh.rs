@@ -41,12 +41,21 @@ use crate::value::SecretValue;
 pub(crate) struct BackendRefresh {
     pub(crate) settings: RefreshSettings,
     state: Mutex<RefreshState>,
+    /// Held by a pass and by a `load` of this backend: each compares with
+    /// the cache and writes to it, and two at once could write back an
+    /// older value over a newer one.
+    pub(crate) exclusive: tokio::sync::Mutex<()>,
 }
 
 #[derive(Default)]
 struct RefreshState {
     /// The version each cached logical name was served with.
     versions: HashMap<String, String>,
+    /// Every logical name handed out (read, loaded or watched): checked by
+    /// every pass whether or not the cache still holds it, so a secret
+    /// that went away (removed, or dropped past `max_stale`) and comes back
+    /// is seen again.
+    tracked: std::collections::HashSet<String>,
     /// When the last pass succeeded (or the refresh started).
     last_good: Option<(Instant, SystemTime)>,
     /// When the current failure streak began, and its last reason.
@@ -102,6 +111,16 @@ impl BackendRefresh {
         Self {
             settings,
             state: Mutex::new(RefreshState::default()),
+            exclusive: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// Notes that logical `name` was handed out, so passes keep checking
+    /// it.
+    pub(crate) fn track(&self, name: &str) {
+        let mut state = self.state();
+        if !state.tracked.contains(name) {
+            state.tracked.insert(name.to_owned());
         }
     }
 
@@ -111,9 +130,12 @@ impl BackendRefresh {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Records the version a logical name was served with.
+    /// Records the version a logical name was served with (and tracks it).
     pub(crate) fn served(&self, name: &str, version: Option<String>) {
         let mut state = self.state();
+        if !state.tracked.contains(name) {
+            state.tracked.insert(name.to_owned());
+        }
         match version {
             Some(version) => {
                 state.versions.insert(name.to_owned(), version);
@@ -189,11 +211,27 @@ impl SecretsManager {
                 backend: name.to_owned(),
                 key: format!("{name}:"),
             })?;
-        let outcome = self.pass(backend).await;
-        if let Some(refresh) = &backend.refresh {
-            self.note_outcome(backend, refresh, &outcome);
+        match &backend.refresh {
+            Some(refresh) => {
+                let _one_at_a_time = refresh.exclusive.lock().await;
+                // Bounded: a pass that hangs (a file system that stopped
+                // answering) must still count as failed, so that the values
+                // expire after `max_stale`.
+                let bound = refresh.settings.max_stale.max(refresh.settings.every);
+                let outcome = tokio::time::timeout(bound, self.pass(backend))
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(Error::Backend {
+                            backend: backend.name.clone(),
+                            key: None,
+                            reason: format!("the refresh did not finish within {bound:?}"),
+                        })
+                    });
+                self.note_outcome(backend, refresh, &outcome);
+                outcome
+            }
+            None => self.pass(backend).await,
         }
-        outcome
     }
 
     /// One pass: ask, compare, apply.
@@ -207,13 +245,17 @@ impl SecretsManager {
             .into_iter()
             .map(|(key, value)| (key[key_prefix.len()..].to_owned(), value))
             .collect();
-        let versions = backend
+        let (versions, tracked) = backend
             .refresh
             .as_ref()
-            .map(|r| r.state().versions.clone())
+            .map(|r| {
+                let state = r.state();
+                (state.versions.clone(), state.tracked.clone())
+            })
             .unwrap_or_default();
         let full_names: Vec<(String, &str)> = cached
             .keys()
+            .chain(tracked.iter().filter(|name| !cached.contains_key(*name)))
             .map(|logical| (backend.prefix.apply(logical), logical.as_str()))
             .collect();
         let held: Vec<HeldSecret<'_>> = full_names
@@ -242,6 +284,7 @@ impl SecretsManager {
         let mut report = RefreshReport::default();
         let mut change = CacheChange::default();
         let mut events = Vec::new();
+        let mut served = Vec::new();
         for matched in found.current {
             let Some(logical) = backend.prefix.strip(&matched.name).map(str::to_owned) else {
                 continue;
@@ -250,9 +293,7 @@ impl SecretsManager {
             match matched.value {
                 Ok(text) => {
                     let value = SecretValue::from_text(text);
-                    if let Some(refresh) = &backend.refresh {
-                        refresh.served(&logical, matched.version);
-                    }
+                    served.push((logical.clone(), matched.version));
                     match cached.get(&logical) {
                         Some(old) if *old == value => {}
                         Some(_) => {
@@ -260,7 +301,9 @@ impl SecretsManager {
                             events.push(SecretEvent::Changed { key });
                             report.changed.push(logical);
                         }
-                        None if patterns.iter().any(|p| p.matches(&matched.name)) => {
+                        None if tracked.contains(&logical)
+                            || patterns.iter().any(|p| p.matches(&matched.name)) =>
+                        {
                             change.store.push((key.clone(), value));
                             events.push(SecretEvent::Added { key });
                             report.added.push(logical);
@@ -292,7 +335,11 @@ impl SecretsManager {
                 report.removed.push(logical.to_owned());
             }
         }
+        // Versions and values change together (the pass holds `exclusive`).
         if let Some(refresh) = &backend.refresh {
+            for (name, version) in served {
+                refresh.served(&name, version);
+            }
             let mut state = refresh.state();
             for name in &report.removed {
                 state.versions.remove(name);

@@ -18,7 +18,9 @@
 //! - A refresh lists once (the longest prefix common to the held names and
 //!   the declarations' patterns as the name filter) and reads each entry's
 //!   `AWSCURRENT` version id; only changed and new secrets are fetched, by
-//!   `BatchGetSecretValue`. 1,000 unchanged secrets cost 10 calls.
+//!   `BatchGetSecretValue`. 1,000 unchanged secrets cost 10 calls. A held
+//!   secret missing from the listing (which is eventually consistent) is
+//!   read with `GetSecretValue` before it is called gone.
 //!
 //! The client is built on first use, so a manager with an `aws` backend
 //! starts (and serves its other backends) without AWS being reachable.
@@ -322,6 +324,10 @@ impl SecretsProvider for AwsProvider {
         held: &[HeldSecret<'_>],
         patterns: &[Pattern],
     ) -> Result<Refreshed, ProviderError> {
+        if held.is_empty() && patterns.is_empty() {
+            // Nothing to ask about: no listing of the whole account.
+            return Ok(Refreshed::default());
+        }
         let prefix = common_prefix(
             held.iter()
                 .map(|h| h.name)
@@ -347,12 +353,27 @@ impl SecretsProvider for AwsProvider {
                 to_fetch.push(name);
             }
         }
-        refreshed.gone = held
+        // ListSecrets is eventually consistent: a secret missing from the
+        // listing is gone only if reading it says so; otherwise its value
+        // is current.
+        let unlisted: Vec<String> = held
             .iter()
             .filter(|h| !listed_names.contains(h.name))
             .map(|h| h.name.to_owned())
             .collect();
-        refreshed.current = self.fetch_all(to_fetch).await?;
+        let client = self.client().await?;
+        for name in unlisted {
+            match self.get_one(client, &name).await {
+                Err(ProviderError::NotFound) => refreshed.gone.push(name),
+                Ok((value, version)) => refreshed.current.push(MatchedSecret {
+                    name,
+                    value: Ok(value),
+                    version,
+                }),
+                Err(e) => refreshed.current.push(MatchedSecret::new(name, Err(e))),
+            }
+        }
+        refreshed.current.extend(self.fetch_all(to_fetch).await?);
         Ok(refreshed)
     }
 
