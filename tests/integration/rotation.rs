@@ -634,3 +634,22 @@ fn run_watch_stopped_during_a_restart_does_not_start_a_new_child() {
     let text = std::fs::read_to_string(&log).expect("log");
     assert_eq!(text, "start one\n", "no new child was started");
 }
+
+#[test]
+fn check_tries_a_refresh_of_each_refreshed_backend_and_shows_its_settings() {
+    let (_dir, config, _secrets) = watched_config();
+    let r = crate::support::run_with(&config, &["check", "--json"], &[]);
+    r.expect_code(0);
+    let report: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
+    assert_eq!(
+        report["backends"][0]["refresh"],
+        serde_json::json!({"every": "100ms", "max_stale": "1s", "check": "ok"})
+    );
+    let r = crate::support::run_with(&config, &["check"], &[]);
+    assert!(
+        r.stdout
+            .contains("local (every 100ms, max_stale 1s): a check works"),
+        "{}",
+        r.stdout
+    );
+}

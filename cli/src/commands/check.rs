@@ -97,6 +97,15 @@ impl Check {
             };
             declarations.push((declaration.as_str(), status));
         }
+        // One refresh pass per reachable backend with a refresh setting:
+        // the change detection the running service will use, tried once.
+        let mut refreshes = Vec::new();
+        for (backend, status) in &backends {
+            if let (Some(_), BackendStatus::Reachable) = (backend.refresh, status) {
+                let outcome = manager.refresh_now(&backend.name).await.map(|_| ());
+                refreshes.push((backend.name.as_str(), outcome));
+            }
+        }
 
         // The code of the first problem in the order the report lists them.
         let code = backends
@@ -109,13 +118,25 @@ impl Check {
                 DeclarationStatus::Failed(e) => Some(e),
                 _ => None,
             }))
+            .chain(
+                refreshes
+                    .iter()
+                    .filter_map(|(_, outcome)| outcome.as_ref().err()),
+            )
             .map(|e| exit_codes::for_kind(e.kind()))
             .next()
             .unwrap_or(exit_codes::SUCCESS);
         if self.json {
-            output::json(&as_json(config, &document, &backends, &declarations, code));
+            output::json(&as_json(
+                config,
+                &document,
+                &backends,
+                &declarations,
+                &refreshes,
+                code,
+            ));
         } else {
-            print_text(config, &document, &backends, &declarations);
+            print_text(config, &document, &backends, &declarations, &refreshes);
         }
         Ok(code)
     }
@@ -123,11 +144,15 @@ impl Check {
 
 type BackendRows<'a> = [(&'a pp_secrets::config::BackendConfig, BackendStatus)];
 
+/// Each refreshed backend's trial pass.
+type RefreshRows<'a> = [(&'a str, Result<(), Error>)];
+
 fn print_text(
     config: &Path,
     document: &ConfigDocument,
     backends: &BackendRows<'_>,
     declarations: &[(&str, DeclarationStatus)],
+    refreshes: &RefreshRows<'_>,
 ) {
     output::line(&format!(
         "config {}: ok ({} backends, {} load declarations, cache {})",
@@ -164,6 +189,29 @@ fn print_text(
         };
         output::line(&format!("  {declaration}: {status}"));
     }
+    if refreshes.is_empty() {
+        return;
+    }
+    output::line("refresh:");
+    for (name, outcome) in refreshes {
+        let settings = backends
+            .iter()
+            .find(|(b, _)| b.name == *name)
+            .and_then(|(b, _)| b.refresh)
+            .map(|r| {
+                format!(
+                    "every {}, max_stale {}",
+                    duration_text(r.every),
+                    duration_text(r.max_stale)
+                )
+            })
+            .unwrap_or_default();
+        let status = match outcome {
+            Ok(()) => "a check works".to_owned(),
+            Err(e) => format!("FAILED: {}", with_causes(e)),
+        };
+        output::line(&format!("  {name} ({settings}): {status}"));
+    }
 }
 
 fn as_json(
@@ -171,6 +219,7 @@ fn as_json(
     document: &ConfigDocument,
     backends: &BackendRows<'_>,
     declarations: &[(&str, DeclarationStatus)],
+    refreshes: &RefreshRows<'_>,
     code: u8,
 ) -> Value {
     let problem = |status: &str, e: &Error| {
@@ -184,10 +233,20 @@ fn as_json(
         .iter()
         .map(|(backend, status)| {
             let refresh = backend.refresh.map(|r| {
-                json!({
+                let settings = json!({
                     "every": duration_text(r.every),
                     "max_stale": duration_text(r.max_stale),
-                })
+                });
+                let check = match refreshes.iter().find(|(n, _)| *n == backend.name) {
+                    Some((_, Ok(()))) => json!({ "check": "ok" }),
+                    Some((_, Err(e))) => json!({
+                        "check": "failed",
+                        "error": with_causes(e),
+                        "exit_code": exit_codes::for_kind(e.kind()),
+                    }),
+                    None => json!({ "check": "skipped" }),
+                };
+                with(settings, check)
             });
             let row = json!({
                 "name": backend.name,
