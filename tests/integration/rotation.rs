@@ -182,6 +182,8 @@ fn the_background_refresh_finds_a_change_and_a_watch_yields_it() {
 struct FlakyState {
     second: AtomicBool,
     down: AtomicBool,
+    /// Only reads of `k` fail (the listing works).
+    key_down: AtomicBool,
     refreshes: AtomicUsize,
 }
 
@@ -199,7 +201,7 @@ impl std::ops::Deref for Flaky {
 #[async_trait]
 impl SecretsProvider for Flaky {
     async fn get(&self, name: &str) -> Result<SecretText, ProviderError> {
-        if self.down.load(Ordering::SeqCst) {
+        if self.down.load(Ordering::SeqCst) || self.key_down.load(Ordering::SeqCst) {
             return Err(ProviderError::failed("the server is down"));
         }
         match name {
@@ -652,4 +654,35 @@ fn check_tries_a_refresh_of_each_refreshed_backend_and_shows_its_settings() {
         "{}",
         r.stdout
     );
+}
+
+#[test]
+fn a_secret_that_alone_cannot_be_read_expires_after_max_stale_too() {
+    let flaky = Arc::new(FlakyState::default());
+    let manager = SecretsManager::builder()
+        .backend("f", "", Flaky(flaky.clone()))
+        .refresh(
+            "f",
+            RefreshSettings {
+                every: Duration::from_secs(3600),
+                max_stale: Duration::from_millis(300),
+            },
+        )
+        .load("f:*")
+        .build()
+        .expect("valid");
+    block_on(async {
+        manager.load().await.expect("loads");
+        flaky.key_down.store(true, Ordering::SeqCst);
+        let report = manager.refresh_now("f").await.expect("the pass works");
+        assert_eq!(report.failed, ["k"]);
+        assert_eq!(text(&manager, "f:k").as_deref(), Some("v1"), "kept for now");
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        manager.refresh_now("f").await.expect("the pass works");
+        assert_eq!(text(&manager, "f:k"), None, "dropped past max_stale");
+        flaky.key_down.store(false, Ordering::SeqCst);
+        let report = manager.refresh_now("f").await.expect("the pass works");
+        assert_eq!(report.added, ["k"]);
+        assert!(report.failed.is_empty());
+    });
 }

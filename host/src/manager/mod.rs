@@ -157,6 +157,13 @@ impl SecretsManager {
         if let Some(cache) = &self.inner.cache {
             cache.remove(key);
         }
+        if let Ok((parts, backend)) = self.resolve(key)
+            && let Some(refresh) = &backend.refresh
+        {
+            // The version it was served with no longer describes anything
+            // cached (the name itself stays checked).
+            refresh.served(parts.name, None);
+        }
     }
 
     /// Drops every cached secret.

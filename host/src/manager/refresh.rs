@@ -56,6 +56,10 @@ struct RefreshState {
     /// that went away (removed, or dropped past `max_stale`) and comes back
     /// is seen again.
     tracked: std::collections::HashSet<String>,
+    /// Names whose own read has failed since the time given (the pass as a
+    /// whole succeeding): past `max_stale` such a value is dropped too, and
+    /// its warning is given once a streak.
+    failing_names: HashMap<String, Instant>,
     /// When the last pass succeeded (or the refresh started).
     last_good: Option<(Instant, SystemTime)>,
     /// When the current failure streak began, and its last reason.
@@ -319,7 +323,31 @@ impl SecretsManager {
                 Err(ProviderError::NotFound) => {}
                 Err(e) => {
                     let error = backend.error(&logical, e);
-                    tracing::warn!(backend = %backend.name, "refresh could not read {key}: {error}");
+                    let since = backend.refresh.as_ref().map(|refresh| {
+                        let mut state = refresh.state();
+                        let first = !state.failing_names.contains_key(&logical);
+                        let since = *state
+                            .failing_names
+                            .entry(logical.clone())
+                            .or_insert_with(Instant::now);
+                        (first, since, refresh.settings.max_stale)
+                    });
+                    match since {
+                        Some((true, _, _)) | None => tracing::warn!(
+                            backend = %backend.name,
+                            "refresh could not read {key}; its cached value is kept: {error}"
+                        ),
+                        Some((false, since, max_stale))
+                            if since.elapsed() > max_stale && cached.contains_key(&logical) =>
+                        {
+                            tracing::warn!(
+                                backend = %backend.name,
+                                "{key} could not be read for longer than max_stale: its cached value was dropped"
+                            );
+                            change.drop.push(key);
+                        }
+                        Some(_) => {}
+                    }
                     report.failed.push(logical);
                 }
             }
@@ -341,6 +369,8 @@ impl SecretsManager {
                 refresh.served(&name, version);
             }
             let mut state = refresh.state();
+            let failed = &report.failed;
+            state.failing_names.retain(|name, _| failed.contains(name));
             for name in &report.removed {
                 state.versions.remove(name);
             }
