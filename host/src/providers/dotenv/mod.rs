@@ -88,16 +88,16 @@ impl SecretsProvider for DotenvProvider {
         Ok(matching_secrets(&values, pattern, |_, v| Ok(v.clone())))
     }
 
-    /// Nothing changed while the file is the one last read (one `stat`);
-    /// otherwise it is re-read and every name compared.
+    /// The file is read again only when it is not the one last read (one
+    /// `stat` otherwise); what the manager holds is then compared with the
+    /// parsed content in memory, every time, so a pass cut short after a
+    /// re-read loses nothing.
     async fn refresh(
         &self,
         held: &[HeldSecret<'_>],
         patterns: &[Pattern],
     ) -> Result<Refreshed, ProviderError> {
-        if !self.file.reload_if_changed().await? {
-            return Ok(Refreshed::default());
-        }
+        self.file.reload_if_changed().await?;
         refresh_by_rereading(self, held, patterns).await
     }
 
