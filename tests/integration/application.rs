@@ -3,7 +3,7 @@
 
 use pp_secrets::{Application, Service, ServiceContext};
 
-use crate::support::{block_on, fixture};
+use crate::support::{block_on, cached_text, fixture};
 
 #[derive(Default)]
 struct Recorder {
@@ -33,10 +33,7 @@ fn services_get_their_resolved_section_and_the_shared_manager() {
     assert_eq!(ctx.config()["key"], "pw-from-default");
     let secrets = ctx.secrets().expect("enabled");
     assert_eq!(
-        secrets
-            .cached("local:db_host")
-            .and_then(|v| v.as_text().map(str::to_owned))
-            .as_deref(),
+        cached_text(secrets, "local:db_host").as_deref(),
         Some("localhost")
     );
     assert_eq!(app.services(), ["billing"]);

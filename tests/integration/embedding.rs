@@ -9,7 +9,7 @@ use pp_secrets::{
     SecretsProvider, ServiceContext, async_trait, blocking,
 };
 
-use crate::support::{block_on, fixture};
+use crate::support::{block_on, cached_text, fixture};
 
 /// A backend of the embedder's own, in memory.
 struct InMemory(BTreeMap<&'static str, &'static str>);
@@ -45,10 +45,7 @@ fn exercise(secrets: &blocking::SecretsManager) {
     let report = secrets.load().expect("loads");
     assert_eq!(report.loaded(), 3);
     assert_eq!(
-        secrets
-            .cached("local:db_host")
-            .and_then(|v| v.as_text().map(str::to_owned))
-            .as_deref(),
+        cached_text(secrets.as_async(), "local:db_host").as_deref(),
         Some("localhost")
     );
     let creds = secrets.get("local:api_credentials").expect("present");

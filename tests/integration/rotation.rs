@@ -13,7 +13,7 @@ use pp_secrets::{
     SecretsManager, SecretsProvider, async_trait,
 };
 
-use crate::support::{block_on, temp_config};
+use crate::support::{block_on, cached_text, temp_config};
 
 /// Writes `text` to `path` and dates it a minute back: older than the
 /// window in which a file is re-read whatever its identity says, so these
@@ -26,12 +26,6 @@ fn write_settled(path: &std::path::Path, text: &str) {
         .expect("open");
     file.set_modified(std::time::SystemTime::now() - Duration::from_secs(60))
         .expect("backdate");
-}
-
-fn text(manager: &SecretsManager, key: &str) -> Option<String> {
-    manager
-        .cached(key)
-        .and_then(|v| v.as_text().map(str::to_owned))
 }
 
 /// A manager over one YAML file, refreshed (by hand in these tests) with
@@ -65,9 +59,9 @@ fn a_file_edited_in_place_or_replaced_by_rename_is_seen_by_the_next_refresh() {
         assert_eq!(report.changed, ["a"]);
         assert_eq!(report.added, ["c"]);
         assert_eq!(report.removed, ["gone"]);
-        assert_eq!(text(&manager, "local:a").as_deref(), Some("ONE"));
-        assert_eq!(text(&manager, "local:c").as_deref(), Some("three"));
-        assert_eq!(text(&manager, "local:gone"), None);
+        assert_eq!(cached_text(&manager, "local:a").as_deref(), Some("ONE"));
+        assert_eq!(cached_text(&manager, "local:c").as_deref(), Some("three"));
+        assert_eq!(cached_text(&manager, "local:gone"), None);
         let mut seen = Vec::new();
         for _ in 0..3 {
             seen.push(events.recv().await.expect("an event"));
@@ -94,7 +88,7 @@ fn a_file_edited_in_place_or_replaced_by_rename_is_seen_by_the_next_refresh() {
         std::fs::rename(&next, &path).expect("rename");
         let report = manager.refresh_now("local").await.expect("refreshes");
         assert_eq!(report.changed, ["b"]);
-        assert_eq!(text(&manager, "local:b").as_deref(), Some("TWO"));
+        assert_eq!(cached_text(&manager, "local:b").as_deref(), Some("TWO"));
     });
 }
 
@@ -120,7 +114,10 @@ fn a_dotenv_file_follows_its_edits_too() {
             ["TOKEN"],
             "a name read by get is refreshed too"
         );
-        assert_eq!(text(&manager, "dotenv:TOKEN").as_deref(), Some("two"));
+        assert_eq!(
+            cached_text(&manager, "dotenv:TOKEN").as_deref(),
+            Some("two")
+        );
     });
 }
 
@@ -138,7 +135,7 @@ fn without_refresh_a_cached_value_is_kept_as_before() {
         manager.load().await.expect("loads");
         std::fs::write(&path, "a: two\n").expect("write");
         tokio::time::sleep(Duration::from_millis(300)).await;
-        assert_eq!(text(&manager, "local:a").as_deref(), Some("one"));
+        assert_eq!(cached_text(&manager, "local:a").as_deref(), Some("one"));
         assert!(manager.refresh_status("local").is_none());
     });
 }
@@ -171,7 +168,7 @@ fn the_background_refresh_finds_a_change_and_a_watch_yields_it() {
             .expect("the manager lives")
             .expect("readable");
         assert_eq!(value.as_text(), Some("two"));
-        assert_eq!(text(&manager, "local:token").as_deref(), Some("two"));
+        assert_eq!(cached_text(&manager, "local:token").as_deref(), Some("two"));
         let status = manager.refresh_status("local").expect("refreshed");
         assert!(status.last_good.is_some() && !status.serving_stale());
     });
@@ -230,21 +227,25 @@ impl SecretsProvider for Flaky {
     }
 }
 
-#[test]
-fn a_failing_backend_is_served_stale_then_dropped_after_max_stale_then_recovers() {
+/// A manager over one [`Flaky`] backend `f` refreshed as `settings` say,
+/// with `f:*` preloaded; and the state that drives the backend.
+fn flaky_manager(settings: RefreshSettings) -> (Arc<FlakyState>, SecretsManager) {
     let flaky = Arc::new(FlakyState::default());
     let manager = SecretsManager::builder()
         .backend("f", "", Flaky(flaky.clone()))
-        .refresh(
-            "f",
-            RefreshSettings {
-                every: Duration::from_secs(3600),
-                max_stale: Duration::from_millis(300),
-            },
-        )
+        .refresh("f", settings)
         .load("f:*")
         .build()
         .expect("valid");
+    (flaky, manager)
+}
+
+#[test]
+fn a_failing_backend_is_served_stale_then_dropped_after_max_stale_then_recovers() {
+    let (flaky, manager) = flaky_manager(RefreshSettings {
+        every: Duration::from_secs(3600),
+        max_stale: Duration::from_millis(300),
+    });
     block_on(async {
         manager.load().await.expect("loads");
         let mut events = manager.events();
@@ -293,7 +294,7 @@ fn a_failing_backend_is_served_stale_then_dropped_after_max_stale_then_recovers(
         flaky.down.store(false, Ordering::SeqCst);
         let report = manager.refresh_now("f").await.expect("back");
         assert_eq!(report.added, ["k"]);
-        assert_eq!(text(&manager, "f:k").as_deref(), Some("v2"));
+        assert_eq!(cached_text(&manager, "f:k").as_deref(), Some("v2"));
         let mut rest = Vec::new();
         while let Ok(Some(event)) =
             tokio::time::timeout(Duration::from_millis(100), events.recv()).await
@@ -313,13 +314,7 @@ fn a_failing_backend_is_served_stale_then_dropped_after_max_stale_then_recovers(
 
 #[test]
 fn dropping_the_manager_stops_its_refresh_tasks() {
-    let flaky = Arc::new(FlakyState::default());
-    let manager = SecretsManager::builder()
-        .backend("f", "", Flaky(flaky.clone()))
-        .refresh("f", RefreshSettings::every(Duration::from_millis(100)))
-        .load("f:*")
-        .build()
-        .expect("valid");
+    let (flaky, manager) = flaky_manager(RefreshSettings::every(Duration::from_millis(100)));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -342,23 +337,12 @@ fn dropping_the_manager_stops_its_refresh_tasks() {
 
 #[test]
 fn the_blocking_manager_refreshes_in_the_background_too() {
-    let flaky = Arc::new(FlakyState::default());
-    let manager = SecretsManager::builder()
-        .backend("f", "", Flaky(flaky.clone()))
-        .refresh("f", RefreshSettings::every(Duration::from_millis(100)))
-        .load("f:*")
-        .build()
-        .expect("valid");
+    let (flaky, manager) = flaky_manager(RefreshSettings::every(Duration::from_millis(100)));
     let secrets = pp_secrets::blocking::SecretsManager::new(manager).expect("worker");
     secrets.load().expect("loads");
     flaky.second.store(true, Ordering::SeqCst);
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while secrets
-        .cached("f:k")
-        .and_then(|v| v.as_text().map(str::to_owned))
-        .as_deref()
-        != Some("v2")
-    {
+    while cached_text(secrets.as_async(), "f:k").as_deref() != Some("v2") {
         assert!(
             std::time::Instant::now() < deadline,
             "refreshed within 30 s"
@@ -658,28 +642,23 @@ fn check_tries_a_refresh_of_each_refreshed_backend_and_shows_its_settings() {
 
 #[test]
 fn a_secret_that_alone_cannot_be_read_expires_after_max_stale_too() {
-    let flaky = Arc::new(FlakyState::default());
-    let manager = SecretsManager::builder()
-        .backend("f", "", Flaky(flaky.clone()))
-        .refresh(
-            "f",
-            RefreshSettings {
-                every: Duration::from_secs(3600),
-                max_stale: Duration::from_millis(300),
-            },
-        )
-        .load("f:*")
-        .build()
-        .expect("valid");
+    let (flaky, manager) = flaky_manager(RefreshSettings {
+        every: Duration::from_secs(3600),
+        max_stale: Duration::from_millis(300),
+    });
     block_on(async {
         manager.load().await.expect("loads");
         flaky.key_down.store(true, Ordering::SeqCst);
         let report = manager.refresh_now("f").await.expect("the pass works");
         assert_eq!(report.failed, ["k"]);
-        assert_eq!(text(&manager, "f:k").as_deref(), Some("v1"), "kept for now");
+        assert_eq!(
+            cached_text(&manager, "f:k").as_deref(),
+            Some("v1"),
+            "kept for now"
+        );
         tokio::time::sleep(Duration::from_millis(400)).await;
         manager.refresh_now("f").await.expect("the pass works");
-        assert_eq!(text(&manager, "f:k"), None, "dropped past max_stale");
+        assert_eq!(cached_text(&manager, "f:k"), None, "dropped past max_stale");
         flaky.key_down.store(false, Ordering::SeqCst);
         let report = manager.refresh_now("f").await.expect("the pass works");
         assert_eq!(report.added, ["k"]);

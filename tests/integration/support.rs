@@ -106,3 +106,11 @@ pub fn free_port() -> u16 {
 
 /// An error and its causes, as the CLI prints them.
 pub use pp_secrets::error::with_causes;
+
+/// The text `manager` has cached for `key`, without asking the backend
+/// (`None` when nothing is cached, or the value is an object).
+pub fn cached_text(manager: &pp_secrets::SecretsManager, key: &str) -> Option<String> {
+    manager
+        .cached(key)
+        .and_then(|v| v.as_text().map(str::to_owned))
+}

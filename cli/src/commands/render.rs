@@ -85,8 +85,7 @@ impl Render {
         };
         let mut watched = keys()?;
         for key in &watched {
-            // Watched keys are checked by every refresh, even once gone.
-            drop(manager.watch(key));
+            manager.keep_checking(key);
         }
         loop {
             tokio::select! {
@@ -109,7 +108,7 @@ impl Render {
             // changed too.
             if let Ok(now) = keys() {
                 for key in now.difference(&watched) {
-                    drop(manager.watch(key));
+                    manager.keep_checking(key);
                 }
                 watched = now;
             }

@@ -85,7 +85,7 @@ impl Run {
             command
         };
         let mut child = command();
-        let (manager, events) = supervisor
+        let (manager, mut events) = supervisor
             .before_start(async {
                 let (document, manager) = super::start(config).await?;
                 // Subscribed before the first read: a change between the
@@ -106,10 +106,8 @@ impl Run {
         }
 
         let keys: BTreeSet<String> = pairs.iter().map(|(_, key)| (*key).to_owned()).collect();
-        let mut events = events;
         for key in &keys {
-            // Watched keys are checked by every refresh, even once gone.
-            drop(manager.watch(key));
+            manager.keep_checking(key);
         }
         let mut pid = supervisor.spawn(child, program)?;
         loop {

@@ -245,11 +245,14 @@ impl<'de> de::Deserializer<'de> for Node<'_> {
         match self.0 {
             Value::String(s) => visitor.visit_enum(s.as_str().into_deserializer()),
             Value::Mapping(map) if map.len() == 1 => match map.iter().next() {
-                Some((key, value)) => visitor.visit_enum(Variant { key, value }),
+                Some((key, value)) => visitor.visit_enum(Variant {
+                    name: VariantName::Key(key),
+                    value,
+                }),
                 None => Err(de::Error::invalid_type(self.unexpected(), &visitor)),
             },
-            Value::Tagged(tagged) => visitor.visit_enum(TaggedVariant {
-                tag: tagged.tag.to_string(),
+            Value::Tagged(tagged) => visitor.visit_enum(Variant {
+                name: VariantName::Tag(tagged.tag.to_string()),
                 value: &tagged.value,
             }),
             _ => Err(de::Error::invalid_type(self.unexpected(), &visitor)),
@@ -350,10 +353,19 @@ fn key_segment(key: &Value) -> Segment {
     Segment::Key(scalar_spelling(key).unwrap_or_else(|| "?".to_owned()))
 }
 
-/// An enum written as a one-entry mapping, `{variant: content}`.
+/// An enum's variant and its content, written as a one-entry mapping
+/// (`{variant: content}`) or as a YAML tag (`!variant content`).
 struct Variant<'a> {
-    key: &'a Value,
+    name: VariantName<'a>,
     value: &'a Value,
+}
+
+/// How a variant is named.
+enum VariantName<'a> {
+    /// The mapping's one key (errors in the content are located under it).
+    Key(&'a Value),
+    /// The tag, `!` included.
+    Tag(String),
 }
 
 impl<'de, 'a> de::EnumAccess<'de> for Variant<'a> {
@@ -364,38 +376,19 @@ impl<'de, 'a> de::EnumAccess<'de> for Variant<'a> {
         self,
         seed: S,
     ) -> Result<(S::Value, Content<'a>), SettingsError> {
-        let variant = seed.deserialize(Node(self.key))?;
+        let (variant, segment) = match &self.name {
+            VariantName::Key(key) => (seed.deserialize(Node(key))?, Some(key_segment(key))),
+            VariantName::Tag(tag) => {
+                let name = tag.trim_start_matches('!');
+                let name = de::value::StrDeserializer::<SettingsError>::new(name);
+                (seed.deserialize(name)?, None)
+            }
+        };
         Ok((
             variant,
             Content {
                 value: self.value,
-                segment: Some(key_segment(self.key)),
-            },
-        ))
-    }
-}
-
-/// An enum written as a YAML tag, `!variant content`.
-struct TaggedVariant<'a> {
-    tag: String,
-    value: &'a Value,
-}
-
-impl<'de, 'a> de::EnumAccess<'de> for TaggedVariant<'a> {
-    type Error = SettingsError;
-    type Variant = Content<'a>;
-
-    fn variant_seed<S: DeserializeSeed<'de>>(
-        self,
-        seed: S,
-    ) -> Result<(S::Value, Content<'a>), SettingsError> {
-        let name = self.tag.trim_start_matches('!');
-        let variant = seed.deserialize(de::value::StrDeserializer::<SettingsError>::new(name))?;
-        Ok((
-            variant,
-            Content {
-                value: self.value,
-                segment: None,
+                segment,
             },
         ))
     }

@@ -203,30 +203,44 @@ impl SecretsManager {
     /// Each new value of `key` as refreshes find it. The watch keeps the
     /// manager alive.
     pub fn watch(&self, key: &str) -> SecretWatch {
+        self.keep_checking(key);
+        SecretWatch::new(self.clone(), key.to_owned())
+    }
+
+    /// Has every refresh of `key`'s backend check `key`, whether or not it
+    /// is cached, so that a secret that goes away and comes back is seen
+    /// again (`Added`). Keys that are read, loaded or watched are kept
+    /// checked already; this is for a key only the caller's events stream
+    /// listens for. Starts the refresh; a key of a backend without a
+    /// `refresh` setting, or a malformed one, is ignored.
+    pub fn keep_checking(&self, key: &str) {
         self.start_refresh();
         if let Ok((parts, backend)) = self.resolve(key)
             && let Some(refresh) = &backend.refresh
         {
             refresh.track(parts.name);
         }
-        SecretWatch::new(self.clone(), key.to_owned())
     }
 
     /// Whether backend `name` is reachable and its source readable.
     pub async fn check_backend(&self, name: &str) -> Result<()> {
-        let backend = self
-            .inner
-            .backends
-            .get(name)
-            .ok_or_else(|| Error::UnknownBackend {
-                backend: name.to_owned(),
-                key: format!("{name}:"),
-            })?;
+        let backend = self.backend_named(name)?;
         backend
             .provider
             .check()
             .await
             .map_err(|e| backend.failure(e))
+    }
+
+    /// The backend called `name`, or the error for an unknown one.
+    fn backend_named(&self, name: &str) -> Result<&Backend> {
+        self.inner
+            .backends
+            .get(name)
+            .ok_or_else(|| Error::UnknownBackend {
+                backend: name.to_owned(),
+                key: format!("{name}:"),
+            })
     }
 
     fn resolve<'k>(&self, key: &'k str) -> Result<(SecretKey<'k>, &Backend)> {

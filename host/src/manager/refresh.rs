@@ -168,18 +168,17 @@ impl SecretsManager {
     /// manager calls it, so it rarely needs calling; it does nothing outside
     /// a runtime, with caching off, or when already started.
     pub fn start_refresh(&self) {
+        use std::sync::atomic::Ordering;
+        // A read first: this runs on every cache miss, and once started a
+        // plain load keeps the flag's cache line shared between threads.
         if self.inner.cache.is_none()
-            || self
-                .inner
-                .refresh_started
-                .swap(true, std::sync::atomic::Ordering::AcqRel)
+            || self.inner.refresh_started.load(Ordering::Acquire)
+            || self.inner.refresh_started.swap(true, Ordering::AcqRel)
         {
             return;
         }
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            self.inner
-                .refresh_started
-                .store(false, std::sync::atomic::Ordering::Release);
+            self.inner.refresh_started.store(false, Ordering::Release);
             return;
         };
         for backend in self.inner.backends.values() {
@@ -207,14 +206,7 @@ impl SecretsManager {
     /// without a `refresh` setting; an error is the pass's failure, and the
     /// cached values are kept.
     pub async fn refresh_now(&self, name: &str) -> Result<RefreshReport> {
-        let backend = self
-            .inner
-            .backends
-            .get(name)
-            .ok_or_else(|| Error::UnknownBackend {
-                backend: name.to_owned(),
-                key: format!("{name}:"),
-            })?;
+        let backend = self.backend_named(name)?;
         match &backend.refresh {
             Some(refresh) => {
                 let _one_at_a_time = refresh.exclusive.lock().await;

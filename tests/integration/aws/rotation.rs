@@ -8,7 +8,7 @@ use pp_secrets::providers::AwsProvider;
 use pp_secrets::{ErrorKind, SecretsManager};
 
 use super::{create, sdk_client, setup, unique_prefix};
-use crate::support::block_on;
+use crate::support::{block_on, cached_text};
 
 fn refreshed_manager(endpoint: &str, prefix: &str, max_stale: Duration) -> SecretsManager {
     SecretsManager::builder()
@@ -27,12 +27,6 @@ fn refreshed_manager(endpoint: &str, prefix: &str, max_stale: Duration) -> Secre
         .load("aws:*")
         .build()
         .expect("valid")
-}
-
-fn text(manager: &SecretsManager, key: &str) -> Option<String> {
-    manager
-        .cached(key)
-        .and_then(|v| v.as_text().map(str::to_owned))
 }
 
 #[test]
@@ -91,10 +85,10 @@ fn a_refresh_lists_once_and_fetches_only_what_changed() {
         // reading the secret before it is dropped.
         assert_eq!(s.proxy.calls("GetSecretValue"), 1);
         assert_eq!(s.proxy.all_calls().values().sum::<usize>(), 4);
-        assert_eq!(text(&manager, "aws:s003").as_deref(), Some("v2"));
-        assert_eq!(text(&manager, "aws:new").as_deref(), Some("fresh"));
-        assert_eq!(text(&manager, "aws:s009"), None);
-        assert_eq!(text(&manager, "aws:s004").as_deref(), Some("v1"));
+        assert_eq!(cached_text(&manager, "aws:s003").as_deref(), Some("v2"));
+        assert_eq!(cached_text(&manager, "aws:new").as_deref(), Some("fresh"));
+        assert_eq!(cached_text(&manager, "aws:s009"), None);
+        assert_eq!(cached_text(&manager, "aws:s004").as_deref(), Some("v1"));
     });
 }
 
@@ -112,7 +106,7 @@ fn moto_stopped_then_stale_then_dropped_then_recovered() {
 
         // Down: served stale.
         manager.refresh_now("aws").await.expect_err("down");
-        assert_eq!(text(&manager, "aws:db").as_deref(), Some("pw-1"));
+        assert_eq!(cached_text(&manager, "aws:db").as_deref(), Some("pw-1"));
         assert!(
             manager
                 .refresh_status("aws")
@@ -123,7 +117,7 @@ fn moto_stopped_then_stale_then_dropped_then_recovered() {
         // Past max_stale: dropped; a read goes to AWS and fails.
         tokio::time::sleep(Duration::from_millis(2100)).await;
         manager.refresh_now("aws").await.expect_err("still down");
-        assert_eq!(text(&manager, "aws:db"), None);
+        assert_eq!(cached_text(&manager, "aws:db"), None);
         assert_eq!(
             manager.get("aws:db").await.expect_err("down").kind(),
             ErrorKind::Backend
@@ -141,7 +135,7 @@ fn moto_stopped_then_stale_then_dropped_then_recovered() {
             .expect("create");
         let report = manager.refresh_now("aws").await.expect("back");
         assert_eq!(report.added, ["db"]);
-        assert_eq!(text(&manager, "aws:db").as_deref(), Some("pw-2"));
+        assert_eq!(cached_text(&manager, "aws:db").as_deref(), Some("pw-2"));
         let status = manager.refresh_status("aws").expect("status");
         assert!(!status.expired && !status.serving_stale(), "{status:?}");
     });

@@ -6,17 +6,9 @@
 use std::fs;
 use std::os::unix::fs::symlink;
 
-use pp_secrets::SecretsManager;
-
 use super::etcd_server::EtcdServer;
 use super::{guest, manager, serving_dir, wasm_backend};
-use crate::support::block_on;
-
-fn text(manager: &SecretsManager, key: &str) -> Option<String> {
-    manager
-        .cached(key)
-        .and_then(|v| v.as_text().map(str::to_owned))
-}
+use crate::support::{block_on, cached_text};
 
 /// Writes a kubelet-style generation `stamp` of the volume at `root` with
 /// `secrets`, and points `..data` at it atomically (a new link renamed over
@@ -53,7 +45,10 @@ fn a_swapped_kubernetes_volume_is_seen_by_the_next_refresh() {
     ));
     block_on(async {
         secrets.load().await.expect("loads");
-        assert_eq!(text(&secrets, "mounted:api_key").as_deref(), Some("key-1"));
+        assert_eq!(
+            cached_text(&secrets, "mounted:api_key").as_deref(),
+            Some("key-1")
+        );
         kubelet_write(
             root,
             "..2026_12_02",
@@ -61,8 +56,11 @@ fn a_swapped_kubernetes_volume_is_seen_by_the_next_refresh() {
         );
         let report = secrets.refresh_now("mounted").await.expect("refreshes");
         assert_eq!(report.changed, ["api_key"]);
-        assert_eq!(text(&secrets, "mounted:api_key").as_deref(), Some("key-2"));
-        assert_eq!(text(&secrets, "mounted:db").as_deref(), Some("db-1"));
+        assert_eq!(
+            cached_text(&secrets, "mounted:api_key").as_deref(),
+            Some("key-2")
+        );
+        assert_eq!(cached_text(&secrets, "mounted:db").as_deref(), Some("db-1"));
     });
 }
 
@@ -95,7 +93,7 @@ fn an_etcd_put_and_delete_are_seen_by_the_next_refresh() {
         assert_eq!(report.changed, ["a"]);
         assert_eq!(report.added, ["c"]);
         assert_eq!(report.removed, ["b"]);
-        assert_eq!(text(&secrets, "etcd:a").as_deref(), Some("ONE"));
-        assert_eq!(text(&secrets, "etcd:b"), None);
+        assert_eq!(cached_text(&secrets, "etcd:a").as_deref(), Some("ONE"));
+        assert_eq!(cached_text(&secrets, "etcd:b"), None);
     });
 }
