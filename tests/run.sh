@@ -39,6 +39,16 @@ fi
 # with pipefail the SIGPIPE etcd then gets would fail the run.
 command -v etcd > /dev/null && etcd --version | sed -n 1p
 
+echo "== zsh and fish (the completion scripts are parsed by each shell)"
+if ! command -v zsh > /dev/null || ! command -v fish > /dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q zsh fish > /dev/null \
+      || { apt-get update -q > /dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q zsh fish > /dev/null; }
+  else
+    echo "cannot install zsh and fish here (needs root and apt-get): their checks will skip"
+  fi
+fi
+
 echo "== wasm32-wasip2 target and the guest components"
 rustup target add wasm32-wasip2
 # Built once, before the tests: the dir provider, the example apps, and the

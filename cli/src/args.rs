@@ -5,7 +5,9 @@ use std::path::PathBuf;
 
 use clap::{ArgAction, Parser, Subcommand};
 
-use crate::commands::{Check, Get, List, Load, Render, Run, RunWasm};
+use crate::commands::{
+    Check, Completions, Export, Get, List, Load, Man, Render, Run, RunWasm, Schema,
+};
 use crate::exit_codes;
 
 /// Read, list, preload and inject secrets from the backends of a YAML config.
@@ -29,7 +31,8 @@ pub struct Cli {
     )]
     pub config: Option<PathBuf>,
 
-    /// More log detail on stderr (-v info, -vv debug); RUST_LOG overrides
+    /// More of this project's logs on stderr (-v info, -vv debug; other
+    /// crates stay at warnings); RUST_LOG overrides
     #[arg(short, long, global = true, action = ArgAction::Count)]
     pub verbose: u8,
 
@@ -61,7 +64,8 @@ pub enum Command {
     #[command(
         after_help = "Fails like an application start would: an exact name that \
                             does not exist, or a declaration whose every secret fails. \
-                            --json prints one JSON document (see the README).\n\n\
+                            When some matched secrets fail, the report is printed and the \
+                            exit code is 3. --json prints one JSON document (see the README).\n\n\
                             Example:\n  pp-secrets -c config.yaml load --json"
     )]
     Load(Load),
@@ -78,15 +82,18 @@ pub enum Command {
 
     /// Run a command with secrets in its environment (never on its command line).
     #[command(
-        after_help = "The child inherits the environment plus each --env; an object \
-                            is passed as compact JSON. SIGTERM, SIGINT, SIGHUP, SIGQUIT, \
+        after_help = "The child inherits the environment plus each secret that \
+                            --from 'backend:glob' matches (named by the README's rule: \
+                            db/password becomes DB_PASSWORD, after --prefix) and each --env \
+                            (which wins over --from); an object is passed as compact JSON. SIGTERM, SIGINT, SIGHUP, SIGQUIT, \
                             SIGUSR1 and SIGUSR2 are passed on to the child (fit for a \
                             container's PID 1). pp-secrets exits with the child's code, \
                             128+N if signal N killed it, 127 if the command is not found, \
                             126 if it cannot be executed. --watch restarts the child (or \
                             signals it, --on-change signal:HUP) when a value it was given \
                             changes.\n\nExample:\n  \
-                            pp-secrets run --env DB_PASSWORD=local:db_password -- ./server --port 80"
+                            pp-secrets run --env DB_PASSWORD=local:db_password -- ./server --port 80\n  \
+                            pp-secrets run --from 'local:*' --prefix APP_ -- ./server"
     )]
     Run(Run),
 
@@ -104,11 +111,55 @@ pub enum Command {
 
     /// Validate the config and every backend, and print a report.
     #[command(
-        after_help = "Prints whether each backend is reachable (or why it could not be \
-                            built) and how many names each load declaration matches and \
-                            loads. Exits non-zero with the code of the first problem. --json \
-                            prints one JSON document (see the README).\n\nExample:\n  \
-                            pp-secrets -c config.yaml check --json"
+        after_help = "Reports each backend's state (reachable, unreachable, denied, \
+                            misconfigured, missing grant, or not loaded), what each load \
+                            declaration matches and loads, and every ${secret://...} token \
+                            in the config and in each FILE: resolved, broken, or a string \
+                            that looks like a mistyped token. The header says ok only when \
+                            nothing is wrong; otherwise the exit code is that of the first \
+                            problem. --json prints one JSON document (see the README).\n\n\
+                            Examples:\n  pp-secrets -c config.yaml check\n  \
+                            pp-secrets check service.yaml --json"
     )]
     Check(Check),
+
+    /// Print the secrets matching backend:glob patterns as dotenv, JSON or shell lines.
+    #[command(
+        after_help = "Names follow run --from's rule (db/password becomes DB_PASSWORD, \
+                            after --prefix). Values are quoted so that pp-secrets' own .env \
+                            parser and a POSIX shell read back exactly what was exported. \
+                            --output writes atomically (mode 0600).\n\n\
+                            Examples:\n  pp-secrets export 'local:*' > .env\n  \
+                            pp-secrets export 'local:db_*' --format shell --prefix APP_\n  \
+                            pp-secrets export 'local:*' --format json -o /run/secrets.json"
+    )]
+    Export(Export),
+
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(after_help = "Reads no config. Install it where your shell looks for \
+                            completions (see the README).\n\n\
+                            Examples:\n  \
+                            pp-secrets completions bash > ~/.local/share/bash-completion/completions/pp-secrets\n  \
+                            pp-secrets completions fish > ~/.config/fish/completions/pp-secrets.fish")]
+    Completions(Completions),
+
+    /// Print the man page (roff), of pp-secrets or of one command.
+    #[command(after_help = "Reads no config. The main page lists the commands as \
+                            pp-secrets-COMMAND(1); `man COMMAND` prints that page, and \
+                            --dir writes every page into a directory.\n\n\
+                            Examples:\n  pp-secrets man > pp-secrets.1 && man ./pp-secrets.1\n  \
+                            pp-secrets man get\n  \
+                            pp-secrets man --dir ~/.local/share/man/man1")]
+    Man(Man),
+
+    /// Print the JSON Schema of the config file, for editors.
+    #[command(
+        after_help = "Reads no config. Describes the secrets: section field by \
+                            field (the backend types of this build), from the tables the \
+                            config parser checks against.\n\n\
+                            Example:\n  pp-secrets schema > pp-secrets.schema.json\n  \
+                            and as the first line of config.yaml:\n  \
+                            # yaml-language-server: $schema=pp-secrets.schema.json"
+    )]
+    Schema(Schema),
 }

@@ -5,10 +5,12 @@
 //! command line that selects one.
 
 mod args;
+mod atomic_file;
 mod commands;
 mod exit_codes;
 mod failure;
 mod output;
+mod secret_env;
 mod supervisor;
 
 use std::process::ExitCode;
@@ -45,22 +47,19 @@ fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
-/// Logs go to stderr; `RUST_LOG` wins over `-v`.
+/// Logs go to stderr; `RUST_LOG` wins over `-v`. The flags raise this
+/// project's logs only (the library's and the command line's, both
+/// `pp_secrets`); its dependencies stay at warnings unless `RUST_LOG` asks
+/// for more.
 fn init_logging(verbose: u8) {
-    let default = match verbose {
+    let ours = match verbose {
         0 => "warn",
         1 => "info",
         2 => "debug",
         _ => "trace",
     };
-    // The Wasm compiler logs every instruction it emits at trace level
-    // (seconds of output per component); `-v` flags leave it at warn.
-    // RUST_LOG, when set, is taken as written.
-    let default = format!(
-        "{default},cranelift_codegen=warn,cranelift_frontend=warn,regalloc2=warn,\
-         wasmtime_internal_cranelift=warn"
-    );
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new(format!("warn,pp_secrets={ours}")));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

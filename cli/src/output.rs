@@ -16,6 +16,13 @@ pub fn raw(text: &str) {
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
 
+/// Writes `pp-secrets: ` and `text` as one line to stderr: a diagnostic
+/// that is not a failure.
+pub fn note(text: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "pp-secrets: {text}");
+}
+
 /// Writes `value` as one line of JSON.
 pub fn json(value: &serde_json::Value) {
     line(&value.to_string());

@@ -79,7 +79,7 @@ impl std::fmt::Debug for Request {
         f.debug_struct("Request")
             .field("method", &self.method)
             .field("https", &self.https)
-            .field("authority", &self.authority)
+            .field("host", &self.host())
             .field("path", &self.path)
             .field("headers", &headers)
             .field("body_len", &self.body.len())
@@ -145,9 +145,18 @@ impl Request {
         self
     }
 
-    /// `host:port` as written in the URL.
+    /// `host:port` as written in the URL (with a `user:password@` it may
+    /// carry).
     pub fn authority(&self) -> &str {
         &self.authority
+    }
+
+    /// `host:port` as written in the URL, without the `user:password@` it
+    /// may carry: what messages and `Debug` show.
+    pub fn host(&self) -> &str {
+        self.authority
+            .rsplit_once('@')
+            .map_or(self.authority.as_str(), |(_, host)| host)
     }
 
     /// Sends the request and reads the whole response.
@@ -180,7 +189,7 @@ mod wasi_client {
     use crate::Error;
 
     pub(super) fn send(request: Request) -> Result<Response, Error> {
-        let target = request.authority.clone();
+        let target = request.host().to_owned();
         let failed = |what: &str| Error::backend(format!("HTTP request to {target}: {what}"));
 
         let headers = Fields::from_list(&request.headers)
@@ -330,5 +339,17 @@ mod tests {
             "{shown}"
         );
         assert!(!shown.contains("canary"), "{shown}");
+    }
+
+    #[test]
+    fn debug_output_and_host_leave_out_the_urls_credentials() {
+        let request =
+            Request::get("http://reader:pw-canary@etcd:2379/v3/kv/range").expect("valid URL");
+        assert_eq!(request.host(), "etcd:2379");
+        let shown = format!("{request:?}");
+        assert!(
+            shown.contains("etcd:2379") && !shown.contains("canary"),
+            "{shown}"
+        );
     }
 }

@@ -8,6 +8,8 @@
 
 use std::path::PathBuf;
 
+use crate::secrets_provider::BackendProblem;
+
 /// The kind of an [`Error`], for callers that branch on what went wrong.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -51,30 +53,43 @@ impl std::fmt::Display for ConfigLocation {
 #[non_exhaustive]
 pub enum Error {
     /// The backend has no secret of that name.
-    #[error("secret {key:?} not found in backend {backend:?}")]
+    #[error(
+        "secret {key:?} not found in backend {backend:?}{}",
+        not_found_detail(key, full_name)
+    )]
     NotFound {
         /// The backend asked.
         backend: String,
         /// The logical name asked for.
         key: String,
+        /// The name the backend was asked for: `key` with the backend's
+        /// prefix in front.
+        full_name: String,
     },
 
     /// A key named a backend that is not configured.
-    #[error("unknown backend {backend:?} in key {key:?}")]
+    #[error(
+        "unknown backend {backend:?} in key {key:?} ({})",
+        configured_list(configured)
+    )]
     UnknownBackend {
         /// The backend named in the key.
         backend: String,
         /// The whole key.
         key: String,
+        /// The backends that are configured, sorted.
+        configured: Vec<String>,
     },
 
     /// A backend failed to serve a request.
-    #[error("backend {backend:?} failed{}: {reason}", key.as_ref().map(|k| format!(" for {k:?}")).unwrap_or_default())]
+    #[error("backend {backend:?} {}{}: {reason}", problem_words(*problem), key.as_ref().map(|k| format!(" for {k:?}")).unwrap_or_default())]
     Backend {
         /// The backend that failed.
         backend: String,
         /// The logical name being served, when the failure concerns one.
         key: Option<String>,
+        /// What kind of failure it was.
+        problem: BackendProblem,
         /// What went wrong, without any secret value.
         reason: String,
     },
@@ -240,25 +255,70 @@ impl Error {
     }
 }
 
+/// What a not-found message adds after the logical name: the full name
+/// looked up when a prefix made it different, and a hint when the name
+/// looks like a glob or repeats the prefix.
+fn not_found_detail(key: &str, full_name: &str) -> String {
+    let mut detail = String::new();
+    if full_name != key {
+        detail.push_str(&format!(" (looked up as {full_name:?}"));
+        let prefix = full_name.strip_suffix(key).unwrap_or_default();
+        if !prefix.is_empty() && key.starts_with(prefix) {
+            detail.push_str(&format!(
+                "; the backend puts its prefix {prefix:?} in front itself: ask for {:?}",
+                &key[prefix.len()..]
+            ));
+        }
+        detail.push(')');
+    }
+    if key.contains(['*', '?', '[']) {
+        detail.push_str(
+            "; a key names one secret, not a glob: list the names a glob matches with `list`",
+        );
+    }
+    detail
+}
+
+/// `configured backends: a, b` (or that there are none).
+fn configured_list(configured: &[String]) -> String {
+    if configured.is_empty() {
+        "no backend is configured".to_owned()
+    } else {
+        format!("configured backends: {}", configured.join(", "))
+    }
+}
+
+/// `failed`, or `failed (unreachable)` and the like.
+fn problem_words(problem: BackendProblem) -> String {
+    match problem {
+        BackendProblem::Failed => "failed".to_owned(),
+        other => format!("failed ({other})"),
+    }
+}
+
 /// Why a `load` declaration failed ([`Error::Load`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum LoadProblem {
     /// The declaration names a backend that is not configured.
-    #[error("unknown backend {backend:?}")]
+    #[error("unknown backend {backend:?} ({})", configured_list(configured))]
     UnknownBackend {
         /// The backend named.
         backend: String,
+        /// The backends that are configured, sorted.
+        configured: Vec<String>,
     },
     /// The backend could not list the matching secrets (its error is the
     /// [`Error::Load`]'s source).
     #[error("cannot list its secrets")]
     CannotList,
     /// An exact name that the backend does not have.
-    #[error("names a secret that does not exist")]
+    #[error("backend {backend:?} has no secret {full_name:?}")]
     NoSuchSecret {
         /// The backend asked.
         backend: String,
+        /// The name the backend was asked for (its prefix in front).
+        full_name: String,
     },
     /// Every matching secret failed to load (each was logged).
     #[error("all {failed} secrets it matched failed to load")]
@@ -294,9 +354,13 @@ mod tests {
         let e = Error::UnknownBackend {
             backend: "nope".into(),
             key: "nope:x".into(),
+            configured: vec!["env".into(), "local".into()],
         };
         assert_eq!(e.kind(), ErrorKind::NotFound);
-        assert!(e.to_string().contains("unknown backend"));
+        assert_eq!(
+            e.to_string(),
+            r#"unknown backend "nope" in key "nope:x" (configured backends: env, local)"#
+        );
     }
 
     #[test]
@@ -307,6 +371,7 @@ mod tests {
             source: Box::new(Error::NotFound {
                 backend: "env".into(),
                 key: "X".into(),
+                full_name: "X".into(),
             }),
         };
         assert_eq!(e.kind(), ErrorKind::NotFound);
@@ -316,5 +381,31 @@ mod tests {
             .expect("has a cause")
             .to_string();
         assert!(cause.contains("not found"));
+    }
+
+    fn not_found(key: &str, full_name: &str) -> String {
+        Error::NotFound {
+            backend: "local".into(),
+            key: key.into(),
+            full_name: full_name.into(),
+        }
+        .to_string()
+    }
+
+    #[test]
+    fn not_found_names_the_full_name_and_hints() {
+        assert_eq!(
+            not_found("db", "db"),
+            r#"secret "db" not found in backend "local""#
+        );
+        assert_eq!(
+            not_found("binance", "production/binance"),
+            r#"secret "binance" not found in backend "local" (looked up as "production/binance")"#
+        );
+        assert!(
+            not_found("production/binance", "production/production/binance")
+                .contains(r#"puts its prefix "production/" in front itself: ask for "binance""#)
+        );
+        assert!(not_found("db_*", "db_*").contains("not a glob"));
     }
 }

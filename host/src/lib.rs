@@ -59,7 +59,10 @@ pub use error::{Error, ErrorKind, Result};
 pub use key::{BackendPrefix, SecretKey};
 pub use manager::{DeclarationReport, LoadReport, ManagerBuilder, SecretsManager};
 pub use secrets_provider::{
-    HeldSecret, MatchedSecret, Pattern, ProviderError, Refreshed, SecretsProvider,
+    BackendProblem, HeldSecret, MatchedSecret, Pattern, ProviderError, Refreshed, SecretsProvider,
 };
-pub use tokens::{file_token_keys, render_file, resolve_tokens, token_keys};
+pub use tokens::{
+    SuspectToken, TokenPlace, TokenScan, file_token_keys, render_file, resolve_tokens,
+    scan_file_tokens, scan_tokens, token_keys,
+};
 pub use value::{SecretObject, SecretText, SecretValue};

@@ -30,21 +30,114 @@ pub use pp_secrets_pattern::Pattern;
 
 /// Why a provider could not serve a name. The manager adds the backend and
 /// key, and turns this into an [`Error`](crate::Error).
+///
+/// Every failure carries a reason for people, which must not contain a
+/// secret value. Use the most specific case that is known to be true:
+/// `pp-secrets check` reports a backend's state in these words.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ProviderError {
     /// The provider has no secret of that name.
     #[error("not found")]
     NotFound,
-    /// The provider failed. The reason must not contain a secret value.
+    /// The provider failed, for a reason none of the cases below names.
     #[error("{0}")]
     Failed(String),
+    /// The source did not answer: a network error, a server that is down,
+    /// a timeout.
+    #[error("{0}")]
+    Unreachable(String),
+    /// The source answered and refused: credentials rejected, a permission
+    /// missing.
+    #[error("{0}")]
+    Denied(String),
+    /// The backend's own settings are wrong: a file that does not exist, a
+    /// setting the provider rejects at setup.
+    #[error("{0}")]
+    Misconfigured(String),
+    /// The sandbox does not grant what the provider tried to use (a host,
+    /// a directory, a variable).
+    #[error("{0}")]
+    MissingGrant(String),
 }
 
 impl ProviderError {
     /// A failure with a reason (which must not contain a secret value).
     pub fn failed(reason: impl Into<String>) -> Self {
         ProviderError::Failed(reason.into())
+    }
+
+    /// What kind of failure this is; `None` for [`NotFound`](Self::NotFound).
+    pub fn problem(&self) -> Option<BackendProblem> {
+        Some(match self {
+            ProviderError::NotFound => return None,
+            ProviderError::Failed(_) => BackendProblem::Failed,
+            ProviderError::Unreachable(_) => BackendProblem::Unreachable,
+            ProviderError::Denied(_) => BackendProblem::Denied,
+            ProviderError::Misconfigured(_) => BackendProblem::Misconfigured,
+            ProviderError::MissingGrant(_) => BackendProblem::MissingGrant,
+        })
+    }
+
+    /// A failure of kind `problem` with `reason`.
+    pub fn with_problem(problem: BackendProblem, reason: String) -> Self {
+        match problem {
+            BackendProblem::Failed => ProviderError::Failed(reason),
+            BackendProblem::Unreachable => ProviderError::Unreachable(reason),
+            BackendProblem::Denied => ProviderError::Denied(reason),
+            BackendProblem::Misconfigured => ProviderError::Misconfigured(reason),
+            BackendProblem::MissingGrant => ProviderError::MissingGrant(reason),
+        }
+    }
+
+    /// The failure's kind and reason; `None` for a not-found.
+    pub fn into_problem(self) -> Option<(BackendProblem, String)> {
+        let problem = self.problem()?;
+        match self {
+            ProviderError::NotFound => None,
+            ProviderError::Failed(r)
+            | ProviderError::Unreachable(r)
+            | ProviderError::Denied(r)
+            | ProviderError::Misconfigured(r)
+            | ProviderError::MissingGrant(r) => Some((problem, r)),
+        }
+    }
+}
+
+/// What kind of failure a backend had ([`Error::Backend`](crate::Error)),
+/// in the words `pp-secrets check` uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum BackendProblem {
+    /// A failure none of the other cases names.
+    Failed,
+    /// The source did not answer.
+    Unreachable,
+    /// The source refused the credentials or the request.
+    Denied,
+    /// The backend's own settings are wrong.
+    Misconfigured,
+    /// The sandbox does not grant what the provider needs.
+    MissingGrant,
+}
+
+impl BackendProblem {
+    /// The word for it: `failed`, `unreachable`, `denied`, `misconfigured`
+    /// or `missing grant`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BackendProblem::Failed => "failed",
+            BackendProblem::Unreachable => "unreachable",
+            BackendProblem::Denied => "denied",
+            BackendProblem::Misconfigured => "misconfigured",
+            BackendProblem::MissingGrant => "missing grant",
+        }
+    }
+}
+
+impl std::fmt::Display for BackendProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -50,20 +50,130 @@ fn find_tokens(text: &str) -> Vec<Token<'_>> {
 /// The keys (`backend:name`) of every token in `tree`: what a rendering of
 /// it depends on, and so what a watch on it listens for.
 pub fn token_keys(tree: &Value) -> BTreeSet<String> {
-    fn walk(value: &Value, keys: &mut BTreeSet<String>) {
-        match value {
-            Value::String(text) => {
-                keys.extend(find_tokens(text).into_iter().map(|t| t.key.to_owned()));
+    scan_tokens(tree)
+        .tokens
+        .into_iter()
+        .map(|t| t.key)
+        .collect()
+}
+
+/// A token in a tree: its key and where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenPlace {
+    /// The YAML path of the string holding it, such as
+    /// `services.billing.api_key`.
+    pub yaml_path: String,
+    /// Its key, `backend:name` (as written: it may be malformed).
+    pub key: String,
+}
+
+impl TokenPlace {
+    /// The token as written, `${secret://backend:name}`.
+    pub fn token(&self) -> String {
+        format!("{OPEN}{}}}", self.key)
+    }
+}
+
+/// A string that looks like a mistyped token, and where it is. Neither
+/// field holds the rest of the string (which may hold a value).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SuspectToken {
+    /// The YAML path of the string.
+    pub yaml_path: String,
+    /// What looks wrong, quoting only the opening as written.
+    pub problem: String,
+}
+
+/// What [`scan_tokens`] finds in a tree.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TokenScan {
+    /// Every token, each place it is used, in document order.
+    pub tokens: Vec<TokenPlace>,
+    /// Every string that looks like a mistyped token.
+    pub suspects: Vec<SuspectToken>,
+}
+
+/// The tokens in `tree` with their places, and the strings that look like
+/// mistyped tokens (`${secret:/...}`, `${secrets://...}`, an opening
+/// without its closing `}`), for `pp-secrets check`.
+pub fn scan_tokens(tree: &Value) -> TokenScan {
+    let mut scan = TokenScan::default();
+    crate::config::tree::visit_strings(tree, &mut |path, text| {
+        for token in find_tokens(text) {
+            scan.tokens.push(TokenPlace {
+                yaml_path: path.to_owned(),
+                key: token.key.to_owned(),
+            });
+        }
+        for problem in suspects_in(text) {
+            scan.suspects.push(SuspectToken {
+                yaml_path: path.to_owned(),
+                problem,
+            });
+        }
+    });
+    scan
+}
+
+/// As [`scan_tokens`], for the YAML file at `path` read as
+/// [`render_file`] reads it.
+pub fn scan_file_tokens(path: impl AsRef<Path>) -> Result<TokenScan> {
+    let tree = read_yaml_file(path.as_ref())?;
+    Ok(scan_tokens(&tree))
+}
+
+/// What looks like a mistyped token in `text`, one message each.
+fn suspects_in(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut from = 0;
+    while let Some(offset) = text[from..].find("${") {
+        let start = from + offset;
+        let rest = &text[start + 2..];
+        from = start + 2;
+        if !starts_with_ignoring_case(rest, "secret") {
+            continue;
+        }
+        if rest.starts_with("secret://") {
+            if !rest.contains('}') {
+                found.push(format!(
+                    "`{OPEN}` has no closing `}}` (expected {OPEN}backend:name}})"
+                ));
             }
-            Value::Sequence(items) => items.iter().for_each(|item| walk(item, keys)),
-            Value::Mapping(map) => map.values().for_each(|item| walk(item, keys)),
-            Value::Tagged(tagged) => walk(&tagged.value, keys),
-            Value::Null | Value::Bool(_) | Value::Number(_) => {}
+            continue;
+        }
+        // The opening as written: the word, then its `:` and `/` (a few
+        // at most), never the key after them.
+        let word = rest
+            .find(|c: char| !c.is_ascii_alphabetic())
+            .unwrap_or(rest.len());
+        let marks = rest[word..]
+            .find(|c: char| !matches!(c, ':' | '/'))
+            .unwrap_or(rest.len() - word);
+        let opening = if word > 10 {
+            &rest[..10]
+        } else {
+            &rest[..word + marks.min(4)]
+        };
+        found.push(format!(
+            "`${{{opening}` looks like a mistyped `{OPEN}` (expected {OPEN}backend:name}})"
+        ));
+    }
+    for (start, _) in text.match_indices("secret://") {
+        let before = text[..start].chars().next_back();
+        if matches!(before, Some('$' | '{')) && !text[..start].ends_with("${") {
+            found.push(format!(
+                "`{}secret://` looks like a mistyped `{OPEN}` (expected {OPEN}backend:name}})",
+                before.map(String::from).unwrap_or_default()
+            ));
         }
     }
-    let mut keys = BTreeSet::new();
-    walk(tree, &mut keys);
-    keys
+    found
+}
+
+/// Whether `text` starts with `prefix`, ASCII case ignored.
+fn starts_with_ignoring_case(text: &str, prefix: &str) -> bool {
+    text.get(..prefix.len())
+        .is_some_and(|start| start.eq_ignore_ascii_case(prefix))
 }
 
 /// Each token's start, end and key, for the fuzz target.
@@ -179,5 +289,42 @@ mod tests {
     #[test]
     fn plain_variables_are_not_tokens() {
         assert!(find_tokens("${HOME} ${secret:/x}").is_empty());
+    }
+
+    #[test]
+    fn mistyped_tokens_are_suspects_and_real_ones_are_not() {
+        let suspects = |text: &str| suspects_in(text);
+        assert!(suspects("${secret://local:db} and ${HOME}").is_empty());
+        assert!(suspects("no token at all: secret://x").is_empty());
+        for text in [
+            "${secret:/local:db}",
+            "${secrets://local:db}",
+            "${Secret://local:db}",
+            "${secret//local:db}",
+            "x ${secret://local:db",
+            "$secret://local:db",
+            "{secret://local:db}",
+        ] {
+            let found = suspects(text);
+            assert_eq!(found.len(), 1, "{text}: {found:?}");
+            assert!(!found[0].contains("loc"), "{}", found[0]);
+        }
+    }
+
+    #[test]
+    fn a_scan_gives_each_token_its_place() {
+        let tree: Value = serde_yaml::from_str(
+            "a:\n  b: ${secret://env:A}\n  c: [x, \"${secret://f:y} ${secrets://f:z}\"]\n",
+        )
+        .expect("YAML");
+        let scan = scan_tokens(&tree);
+        let places: Vec<_> = scan
+            .tokens
+            .iter()
+            .map(|t| (t.yaml_path.as_str(), t.key.as_str()))
+            .collect();
+        assert_eq!(places, [("a.b", "env:A"), ("a.c[1]", "f:y")]);
+        assert_eq!(scan.suspects.len(), 1);
+        assert_eq!(scan.suspects[0].yaml_path, "a.c[1]");
     }
 }

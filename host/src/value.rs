@@ -55,6 +55,36 @@ impl SecretText {
         }))
     }
 
+    /// `value` as compact JSON, written into a buffer of exactly its size
+    /// (measured by a first pass), so that no growing buffer leaves a
+    /// partial copy of a secret behind, unwiped.
+    pub fn json_of<T: serde::Serialize + ?Sized>(value: &T) -> Self {
+        /// Counts what would be written.
+        struct Measure(usize);
+        impl std::io::Write for Measure {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0 += bytes.len();
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut measure = Measure(0);
+        // Serialising strings and maps of JSON values cannot fail; a
+        // failure leaves an empty text.
+        if serde_json::to_writer(&mut measure, value).is_err() {
+            return Self::new(String::new());
+        }
+        let mut bytes = Vec::with_capacity(measure.0);
+        if serde_json::to_writer(&mut bytes, value).is_err() {
+            bytes.zeroize();
+            return Self::new(String::new());
+        }
+        // serde_json writes UTF-8 only.
+        Self::new(String::from_utf8(bytes).unwrap_or_default())
+    }
+
     /// The secret itself. Every read of a value goes through this method, so
     /// a search for `expose` finds every place a value leaves the type.
     pub fn expose(&self) -> &str {
@@ -135,8 +165,7 @@ impl SecretObject {
 
     /// The object as compact JSON text.
     pub fn to_json_text(&self) -> SecretText {
-        // Serialising a map of JSON values cannot fail.
-        SecretText::new(serde_json::to_string(self.expose()).unwrap_or_default())
+        SecretText::json_of(self.expose())
     }
 
     fn detached(&self) -> Self {
@@ -234,9 +263,7 @@ impl SecretValue {
     /// object.
     pub fn to_json(&self) -> SecretText {
         match self {
-            SecretValue::Text(t) => {
-                SecretText::new(Value::String(t.expose().to_owned()).to_string())
-            }
+            SecretValue::Text(t) => SecretText::json_of(t.expose()),
             SecretValue::Object(o) => o.to_json_text(),
         }
     }

@@ -98,11 +98,11 @@ fn file_backend_reads_the_file_once() {
 }
 
 #[test]
-fn file_backend_missing_file_is_a_backend_error_naming_the_path() {
+fn file_backend_missing_file_is_a_misconfigured_backend_naming_the_path() {
     let path = fixture("file/does-not-exist.yaml");
     let p = FileProvider::new(&path);
-    let Err(ProviderError::Failed(reason)) = get(&p, "x") else {
-        panic!("expected a backend failure");
+    let Err(ProviderError::Misconfigured(reason)) = get(&p, "x") else {
+        panic!("expected a misconfigured backend");
     };
     assert!(reason.contains(&path.display().to_string()), "{reason}");
 }
@@ -197,11 +197,11 @@ fn dotenv_default_path_is_dot_env_next_to_the_config() {
 }
 
 #[test]
-fn dotenv_missing_file_is_a_backend_error_naming_the_path() {
+fn dotenv_missing_file_is_a_misconfigured_backend_naming_the_path() {
     let path = fixture("dotenv/absent.env");
     let p = DotenvProvider::new(&path);
-    let Err(ProviderError::Failed(reason)) = get(&p, "X") else {
-        panic!("expected a backend failure");
+    let Err(ProviderError::Misconfigured(reason)) = get(&p, "X") else {
+        panic!("expected a misconfigured backend");
     };
     assert!(reason.contains(&path.display().to_string()), "{reason}");
 }

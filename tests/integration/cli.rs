@@ -274,7 +274,7 @@ fn check_reports_backends_and_declaration_counts() {
 }
 
 #[test]
-fn check_reports_an_unreachable_backend_and_exits_3() {
+fn check_reports_a_backend_whose_file_is_missing_as_misconfigured_and_exits_3() {
     let (_dir, config) = temp_config(
         "secrets:\n  enabled: true\n  backends:\n    env: {}\n    gone:\n      type: dotenv\n      path: missing.env\n",
     );
@@ -282,7 +282,8 @@ fn check_reports_an_unreachable_backend_and_exits_3() {
     r.expect_code(3);
     assert!(r.stdout.contains("env (env): reachable"), "{}", r.stdout);
     assert!(
-        r.stdout.contains("gone (dotenv): UNREACHABLE"),
+        r.stdout
+            .contains("gone (dotenv): MISCONFIGURED: cannot read "),
         "{}",
         r.stdout
     );
@@ -304,7 +305,7 @@ fn check_reports_a_backend_that_cannot_be_built_and_goes_on() {
     r.expect_code(2);
     for line in [
         "env (env): reachable",
-        "broken (wasm): NOT LOADED: cannot read ",
+        "broken (wasm): NOT LOADED: secrets.backends.broken.path: cannot read ",
         "broken:*: skipped: backend \"broken\" is not loaded",
         "env:PATH: 1 matched, 1 loaded",
     ] {

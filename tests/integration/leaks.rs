@@ -51,10 +51,14 @@ fn cli_failure_paths_print_no_values() {
         // A missing secret, and a missing backend.
         Case(&["get", "local:absent"], &[], 1),
         Case(&["get", "nope:good"], &[], 1),
-        // Start-up with one failing secret among good ones, and a token
-        // that cannot be resolved next to one that can.
-        Case(&["load"], &[], 0),
+        // Start-up with one failing secret among good ones (reported, and
+        // exit 3), and a token that cannot be resolved next to one that can.
+        Case(&["load"], &[], 3),
         Case(&["render"], &[], 1),
+        // An export that reaches the failing secret prints nothing of the
+        // others.
+        Case(&["export", "local:*"], &[], 3),
+        Case(&["run", "--from", "local:*", "--", "true"], &[], 3),
     ];
     for Case(args, env, code) in cases {
         let r = leak_run(args, env);

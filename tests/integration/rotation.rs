@@ -504,6 +504,30 @@ fn run_watch_restarts_the_child_with_the_new_value() {
 }
 
 #[test]
+fn run_watch_restarts_a_child_given_secrets_by_from_with_their_new_values() {
+    let (dir, config, secrets) = watched_config();
+    std::fs::write(&secrets, "pw: one\nuser: u1\n").expect("write");
+    let log = dir.path().join("log");
+    let script = format!(
+        "trap 'exit 0' TERM; echo \"start $PW $USER\" >> {log}; while :; do sleep 0.05; done",
+        log = log.display()
+    );
+    let child = crate::support::cli()
+        .arg("--config")
+        .arg(&config)
+        .args([
+            "run", "--watch", "--from", "local:*", "--", "sh", "-c", &script,
+        ])
+        .spawn()
+        .expect("starts");
+    wait_for_file(&log, |t| t.contains("start one u1"));
+    std::fs::write(&secrets, "pw: one\nuser: u2\n").expect("write");
+    let text = wait_for_file(&log, |t| t.contains("start one u2"));
+    assert_eq!(text, "start one u1\nstart one u2\n");
+    assert_eq!(terminate(child), Some(0));
+}
+
+#[test]
 fn run_watch_can_signal_the_child_instead() {
     let (dir, config, secrets) = watched_config();
     let log = dir.path().join("log");

@@ -1,4 +1,8 @@
 //! `load [--json]`: run the declarations and print counts per declaration.
+//! A secret that matched and could not be read makes the exit code a
+//! backend error (3), after the whole report is printed: an application
+//! starts with it missing, an operator checking the config must hear of
+//! it.
 
 use std::path::Path;
 
@@ -13,7 +17,7 @@ use crate::output;
 /// The arguments of `load`.
 #[derive(Debug, Args)]
 pub struct Load {
-    /// Print one JSON document: {"declarations": [...], "loaded": N}
+    /// Print one JSON document: {"declarations": [...], "loaded": N, "failed": N}
     #[arg(long)]
     json: bool,
 }
@@ -27,6 +31,7 @@ impl Load {
             output::json(&json!({
                 "declarations": report.declarations.iter().map(counts_json).collect::<Vec<_>>(),
                 "loaded": report.loaded(),
+                "failed": report.declarations.iter().map(|d| d.failed.len()).sum::<usize>(),
             }));
         } else {
             for declaration in &report.declarations {
@@ -36,6 +41,9 @@ impl Load {
                     counts(declaration)
                 ));
             }
+        }
+        if report.declarations.iter().any(|d| !d.failed.is_empty()) {
+            return Ok(exit_codes::BACKEND);
         }
         Ok(exit_codes::SUCCESS)
     }

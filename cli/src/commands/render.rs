@@ -9,8 +9,6 @@
 //! `sh -c`) if given: the consul-template and Vault Agent template use.
 
 use std::collections::BTreeSet;
-use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -20,6 +18,7 @@ use pp_secrets::{
 };
 use zeroize::Zeroizing;
 
+use crate::atomic_file::write_atomically;
 use crate::exit_codes;
 use crate::failure::Failure;
 use crate::output;
@@ -51,6 +50,11 @@ impl Render {
         } else {
             None
         };
+        // FILE is read (and parsed) before the load declarations run: a
+        // missing or malformed file is reported at once.
+        if let Some(file) = &self.file {
+            file_token_keys(file)?;
+        }
         let (document, manager) = super::start(config).await?;
         // Subscribed before the first rendering: a change between the two
         // is not lost.
@@ -187,29 +191,4 @@ fn yaml_of(tree: &ConfigTree) -> Result<Zeroizing<String>, Failure> {
     serde_yaml::to_string(&**tree)
         .map(Zeroizing::new)
         .map_err(|e| Failure::Usage(format!("cannot print the result as YAML: {e}")))
-}
-
-/// Writes `text` to `path` through a temporary file in the same directory
-/// (a random name, mode 0600, removed on failure), renamed over `path`.
-fn write_atomically(path: &Path, text: &str) -> Result<(), Failure> {
-    let cannot =
-        |e: std::io::Error| Failure::Usage(format!("cannot write {}: {e}", path.display()));
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "rendered".into());
-    let mut file = tempfile::Builder::new()
-        .prefix(&format!(".{name}.pp-secrets-"))
-        .permissions(std::fs::Permissions::from_mode(0o600))
-        .tempfile_in(&dir)
-        .map_err(cannot)?;
-    file.write_all(text.as_bytes())
-        .and_then(|()| file.as_file().sync_all())
-        .map_err(cannot)?;
-    file.persist(path).map_err(|e| cannot(e.error))?;
-    Ok(())
 }

@@ -1,6 +1,8 @@
-//! `run [--watch [--on-change ACTION]] [--env VAR=KEY]... -- CMD [ARGS]`:
-//! run a command with secrets in its environment. Secrets never go on a
-//! command line, where `ps` shows them. The child is run under a
+//! `run [--watch [--on-change ACTION]] [--from PATTERN]... [--env VAR=KEY]... -- CMD [ARGS]`:
+//! run a command with secrets in its environment: every secret a `--from`
+//! pattern matches, under its environment name (`secret_env`), and each
+//! `--env` (which wins over `--from`). Secrets never go on a command line,
+//! where `ps` shows them. The child is run under a
 //! [`Supervisor`]: signals passed on, its exit code ours.
 //!
 //! With `--watch` the manager stays up and refreshes (the config's
@@ -20,6 +22,7 @@ use pp_secrets::{SecretKey, SecretsManager};
 use rustix::process::Signal;
 
 use crate::failure::Failure;
+use crate::secret_env;
 use crate::supervisor::{Supervisor, signal_named};
 
 /// The arguments of `run`.
@@ -28,6 +31,13 @@ pub struct Run {
     /// Set VAR to the secret KEY (backend:name); repeatable
     #[arg(long = "env", value_name = "VAR=KEY")]
     env: Vec<String>,
+    /// Pass every secret backend:glob matches, named by the README's rule
+    /// (db/password: DB_PASSWORD); repeatable
+    #[arg(long = "from", value_name = "PATTERN")]
+    from: Vec<String>,
+    /// With --from: put PREFIX in front of each variable name
+    #[arg(long, value_name = "PREFIX", default_value = "", requires = "from")]
+    prefix: String,
     /// Keep the secrets refreshed and act when a value given to CMD changes
     #[arg(long)]
     watch: bool,
@@ -75,6 +85,7 @@ impl Run {
             return Err(Failure::Usage("run: no command given after --".into()));
         };
         let on_change = self.on_change()?;
+        secret_env::check_prefix(&self.prefix)?;
 
         // Listening first: a SIGTERM while the secrets are read must not
         // be lost (or end `pp-secrets` and leave nothing to stop).
@@ -85,17 +96,33 @@ impl Run {
             command
         };
         let mut child = command();
-        let (manager, mut events) = supervisor
+        let (manager, mut events, pairs) = supervisor
             .before_start(async {
                 let (document, manager) = super::start(config).await?;
                 // Subscribed before the first read: a change between the
                 // two is not lost.
                 let events = manager.events();
+                // --from's matches become --env pairs of their own, so a
+                // restart reads the same keys again (the glob is expanded
+                // once, at the start).
+                let found =
+                    secret_env::matching(&manager, &self.from, &self.prefix, &pairs).await?;
                 if self.watch {
-                    check_refreshed(&document.secrets.backends, &pairs)?;
+                    check_refreshed(&document.secrets.backends, &pairs, &found)?;
                 }
-                set_env(&mut child, &manager, &pairs).await?;
-                Ok((manager, events))
+                let mut all: Vec<(String, String)> = Vec::with_capacity(found.len() + pairs.len());
+                for secret in found {
+                    // Read once: the value matching() checked is the one given.
+                    child.env(&secret.var, secret.value.expose());
+                    all.push((secret.var, secret.key));
+                }
+                let explicit: Vec<(String, String)> = pairs
+                    .iter()
+                    .map(|(v, k)| ((*v).to_owned(), (*k).to_owned()))
+                    .collect();
+                set_env(&mut child, &manager, &explicit).await?;
+                all.extend(explicit);
+                Ok((manager, events, all))
             })
             .await?;
         if !self.watch {
@@ -105,7 +132,7 @@ impl Run {
             return supervisor.run(child, program).await;
         }
 
-        let keys: BTreeSet<String> = pairs.iter().map(|(_, key)| (*key).to_owned()).collect();
+        let keys: BTreeSet<String> = pairs.iter().map(|(_, key)| key.clone()).collect();
         for key in &keys {
             manager.keep_checking(key);
         }
@@ -173,24 +200,29 @@ impl Run {
     }
 }
 
-/// Sets each variable on `command` to its secret.
+/// Sets each variable on `command` to its secret; a value no variable can
+/// hold (a NUL byte) is an error naming the key.
 async fn set_env(
     command: &mut Command,
     manager: &SecretsManager,
-    pairs: &[(&str, &str)],
+    pairs: &[(String, String)],
 ) -> Result<(), Failure> {
     for (var, key) in pairs {
-        let value = manager.get(key).await?;
-        command.env(var, value.to_text().expose());
+        let value = manager.get(key).await?.to_text();
+        if let Some(why) = secret_env::unfit_value(&value) {
+            return Err(Failure::Usage(format!("{key} (for {var}): {why}")));
+        }
+        command.env(var, value.expose());
     }
     Ok(())
 }
 
-/// `--watch` is refused when no `--env` secret comes from a backend with a
-/// `refresh` setting: nothing would ever change.
+/// `--watch` is refused when no secret given to the command comes from a
+/// backend with a `refresh` setting: nothing would ever change.
 fn check_refreshed(
     backends: &[pp_secrets::config::BackendConfig],
     pairs: &[(&str, &str)],
+    derived: &[secret_env::EnvSecret],
 ) -> Result<(), Failure> {
     let refreshed = |key: &str| {
         SecretKey::parse(key).is_ok_and(|key| {
@@ -199,12 +231,15 @@ fn check_refreshed(
                 .any(|b| b.name == key.backend && b.refresh.is_some())
         })
     };
-    if pairs.iter().any(|(_, key)| refreshed(key)) {
+    if pairs.iter().any(|(_, key)| refreshed(key))
+        || derived.iter().any(|secret| refreshed(&secret.key))
+    {
         return Ok(());
     }
     let example = RefreshSettings::every(Duration::from_secs(60));
     Err(Failure::Usage(format!(
-        "run --watch: no --env secret comes from a backend with a refresh setting, so none \
+        "run --watch: no secret given to the command comes from a backend with a refresh \
+         setting, so none \
          would ever change (add, for example, `refresh: {{ every: {} }}` to the backend or \
          to the secrets section)",
         pp_secrets::config::duration_text(example.every)

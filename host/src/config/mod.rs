@@ -16,6 +16,7 @@ pub(crate) mod fields;
 mod model;
 mod parse;
 mod refresh;
+mod schema;
 mod settings_of;
 pub(crate) mod tree;
 
@@ -25,7 +26,7 @@ use serde_yaml::Value;
 
 #[cfg(feature = "aws")]
 pub use crate::providers::AwsSettings;
-pub use crate::providers::{BackendKind, DotenvSettings, EnvSettings, FileSettings};
+pub use crate::providers::{BackendKind, DotenvSettings, EnvSettings, FileSettings, Trim};
 #[cfg(feature = "wasm")]
 pub use crate::wasm::{Grants, HostGrant, Limits, TlsSettings, WasmSettings};
 #[cfg(feature = "wasm")]
@@ -37,6 +38,7 @@ pub use model::{BackendConfig, CompileCacheSetting, SecretsConfig};
 #[cfg(feature = "wasm")]
 pub(crate) use parse::resolve;
 pub use refresh::{RefreshSettings, duration_text, parse_duration};
+pub use schema::config_schema;
 pub(crate) use settings_of::settings_of;
 pub use tree::ConfigTree;
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::config::RefreshSettings;
 use crate::error::Result;
-use crate::providers::BackendKind;
+use crate::providers::{BackendKind, Trim, Trimmed};
 use crate::secrets_provider::SecretsProvider;
 
 /// The `secrets:` section of an application config.
@@ -64,6 +64,9 @@ pub struct BackendConfig {
     /// `refresh` (its own, else the section's): how its cached values
     /// follow the backend. `None`: they are kept until invalidated.
     pub refresh: Option<RefreshSettings>,
+    /// `trim`: what is stripped from the end of each value (none by
+    /// default).
+    pub trim: Trim,
 }
 
 impl BackendConfig {
@@ -73,6 +76,10 @@ impl BackendConfig {
     /// is read, compiled (or taken from the compile cache) and linked here,
     /// and any of those can fail.
     pub fn provider(&self, section: &SecretsConfig) -> Result<Arc<dyn SecretsProvider>> {
-        self.kind.provider(&self.name, section)
+        let provider = self.kind.provider(&self.name, section)?;
+        Ok(match self.trim {
+            Trim::None => provider,
+            trim => Arc::new(Trimmed::new(trim, provider)),
+        })
     }
 }

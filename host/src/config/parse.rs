@@ -9,10 +9,11 @@ use crate::config::model::{BackendConfig, CompileCacheSetting, SecretsConfig};
 use crate::config::refresh::{RefreshSettings, read_refresh};
 use crate::error::{Error, Result};
 use crate::key::{backend_name_problem, declaration_problem};
+use crate::providers::Trim;
 use crate::providers::{SettingsSource, backend_type};
 
 /// The fields of the `secrets` section.
-const SECTION_FIELDS: &[&str] = &[
+pub(crate) const SECTION_FIELDS: &[&str] = &[
     "enabled",
     "cache_enabled",
     "backends",
@@ -96,6 +97,13 @@ pub fn parse_secrets_section(
     })
 }
 
+/// The fields every backend accepts, whatever its type (each type adds its
+/// own, `BackendSettings::FIELDS`).
+pub(crate) const BACKEND_FIELDS: &[&str] = &["type", "prefix", "refresh", "trim"];
+
+/// The type of a backend without a `type`.
+pub(crate) const DEFAULT_BACKEND_TYPE: &str = "env";
+
 fn parse_backend(
     name: &str,
     settings: &Value,
@@ -109,7 +117,7 @@ fn parse_backend(
     }
     // Read `type` first, leniently, to know which fields are allowed.
     let type_name = match settings.get("type") {
-        None | Some(Value::Null) => "env".to_owned(),
+        None | Some(Value::Null) => DEFAULT_BACKEND_TYPE.to_owned(),
         Some(Value::String(t)) => t.clone(),
         Some(other) => {
             return Err(Error::config(
@@ -122,8 +130,9 @@ fn parse_backend(
     let context = format!("a `{type_name}` backend");
     let built_in = backend_type(&type_name)
         .map_err(|problem| Error::config(file, format!("{path}.type"), problem))?;
-    let allowed: Vec<&str> = ["type", "prefix", "refresh"]
-        .into_iter()
+    let allowed: Vec<&str> = BACKEND_FIELDS
+        .iter()
+        .copied()
         .chain(built_in.fields.iter().copied())
         .collect();
     let fields = Fields::new(settings, &path, file, &allowed, &context)?;
@@ -136,8 +145,25 @@ fn parse_backend(
         name: name.to_owned(),
         prefix: fields.string("prefix")?.unwrap_or_default(),
         refresh: read_refresh(&fields)?.over(default_refresh),
+        trim: read_trim(&fields)?,
         kind,
     })
+}
+
+/// A backend's `trim` (`none` when absent).
+fn read_trim(fields: &Fields<'_>) -> Result<Trim> {
+    match fields.string("trim")? {
+        None => Ok(Trim::None),
+        Some(name) => Trim::from_name(&name).ok_or_else(|| {
+            fields.error(
+                "trim",
+                format!(
+                    "unknown trim {name:?} (expected one of: {})",
+                    Trim::NAMES.join(", ")
+                ),
+            )
+        }),
+    }
 }
 
 /// A path setting as written, made absolute: a leading `~` is the user's

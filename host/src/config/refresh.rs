@@ -55,7 +55,7 @@ impl RefreshField {
 }
 
 /// The fields of `refresh`.
-const FIELDS: &[&str] = &["every", "max_stale"];
+pub(crate) const FIELDS: &[&str] = &["every", "max_stale"];
 
 /// Reads the `refresh` field of `fields`: a mapping with `every` (required)
 /// and `max_stale`, or `off` / `false`.

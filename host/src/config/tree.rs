@@ -133,6 +133,35 @@ fn walk<E>(
     }
 }
 
+/// Calls `visit` with the YAML path and the text of every string in
+/// `value` (mapping keys excluded), in document order.
+pub fn visit_strings(value: &Value, visit: &mut dyn FnMut(&str, &str)) {
+    fn walk(value: &Value, path: &mut String, visit: &mut dyn FnMut(&str, &str)) {
+        match value {
+            Value::String(text) => visit(path, text),
+            Value::Sequence(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    let len = path.len();
+                    path.push_str(&format!("[{i}]"));
+                    walk(item, path, visit);
+                    path.truncate(len);
+                }
+            }
+            Value::Mapping(map) => {
+                for (key, item) in map {
+                    let len = path.len();
+                    push_key(path, key);
+                    walk(item, path, visit);
+                    path.truncate(len);
+                }
+            }
+            Value::Tagged(tagged) => walk(&tagged.value, path, visit),
+            Value::Null | Value::Bool(_) | Value::Number(_) => {}
+        }
+    }
+    walk(value, &mut String::new(), visit);
+}
+
 /// Appends `.key` (or `key` at the root) to a YAML path.
 pub fn push_key(path: &mut String, key: &Value) {
     if !path.is_empty() {

@@ -9,7 +9,9 @@ use std::sync::Arc;
 use crate::error::Error;
 use crate::key::BackendPrefix;
 use crate::manager::refresh::BackendRefresh;
-use crate::secrets_provider::{MatchedSecret, Pattern, ProviderError, SecretsProvider};
+use crate::secrets_provider::{
+    BackendProblem, MatchedSecret, Pattern, ProviderError, SecretsProvider,
+};
 use crate::value::SecretText;
 
 /// A provider with its name and prefix.
@@ -25,14 +27,16 @@ pub struct Backend {
 impl Backend {
     /// The provider's error for logical `name`, as a public error.
     pub(crate) fn error(&self, name: &str, e: ProviderError) -> Error {
-        match e {
-            ProviderError::NotFound => Error::NotFound {
+        match e.into_problem() {
+            None => Error::NotFound {
                 backend: self.name.clone(),
                 key: name.to_owned(),
+                full_name: self.prefix.apply(name),
             },
-            ProviderError::Failed(reason) => Error::Backend {
+            Some((problem, reason)) => Error::Backend {
                 backend: self.name.clone(),
                 key: Some(name.to_owned()),
+                problem,
                 reason,
             },
         }
@@ -40,13 +44,14 @@ impl Backend {
 
     /// A failure that concerns the backend rather than one name.
     pub(crate) fn failure(&self, e: ProviderError) -> Error {
+        let (problem, reason) = e
+            .into_problem()
+            .unwrap_or((BackendProblem::Failed, "not found".to_owned()));
         Error::Backend {
             backend: self.name.clone(),
             key: None,
-            reason: match e {
-                ProviderError::NotFound => "not found".to_owned(),
-                ProviderError::Failed(reason) => reason,
-            },
+            problem,
+            reason,
         }
     }
 

@@ -70,6 +70,7 @@ impl SecretsManager {
             fail(
                 LoadProblem::UnknownBackend {
                     backend: key.backend.to_owned(),
+                    configured: self.configured_backends(),
                 },
                 None,
             )
@@ -132,6 +133,7 @@ impl SecretsManager {
                 return Err(fail(
                     LoadProblem::NoSuchSecret {
                         backend: key.backend.to_owned(),
+                        full_name: backend.prefix.apply(key.name),
                     },
                     None,
                 ));

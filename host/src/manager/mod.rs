@@ -237,22 +237,33 @@ impl SecretsManager {
         self.inner
             .backends
             .get(name)
-            .ok_or_else(|| Error::UnknownBackend {
-                backend: name.to_owned(),
-                key: format!("{name}:"),
-            })
+            .ok_or_else(|| self.unknown_backend(name, &format!("{name}:")))
     }
 
     fn resolve<'k>(&self, key: &'k str) -> Result<(SecretKey<'k>, &Backend)> {
         let parts = SecretKey::parse(key)?;
-        let backend =
-            self.inner
-                .backends
-                .get(parts.backend)
-                .ok_or_else(|| Error::UnknownBackend {
-                    backend: parts.backend.to_owned(),
-                    key: key.to_owned(),
-                })?;
+        let backend = self
+            .inner
+            .backends
+            .get(parts.backend)
+            .ok_or_else(|| self.unknown_backend(parts.backend, key))?;
         Ok((parts, backend))
+    }
+
+    /// The error for `backend`, named in `key`, that is not configured.
+    fn unknown_backend(&self, backend: &str, key: &str) -> Error {
+        Error::UnknownBackend {
+            backend: backend.to_owned(),
+            key: key.to_owned(),
+            configured: self.configured_backends(),
+        }
+    }
+
+    /// The configured backend names, sorted, for messages.
+    pub(crate) fn configured_backends(&self) -> Vec<String> {
+        self.backend_names()
+            .into_iter()
+            .map(str::to_owned)
+            .collect()
     }
 }

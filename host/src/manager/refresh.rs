@@ -220,6 +220,7 @@ impl SecretsManager {
                         Err(Error::Backend {
                             backend: backend.name.clone(),
                             key: None,
+                            problem: crate::secrets_provider::BackendProblem::Failed,
                             reason: format!("the refresh did not finish within {bound:?}"),
                         })
                     });

@@ -12,6 +12,7 @@ pub(crate) mod dotenv;
 mod env;
 mod file;
 mod source_file;
+mod trim;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -21,6 +22,7 @@ pub use aws::{AwsProvider, AwsSettings};
 pub use dotenv::{DotenvProvider, DotenvSettings};
 pub use env::{EnvProvider, EnvSettings};
 pub use file::{FileProvider, FileSettings};
+pub use trim::{Trim, Trimmed};
 
 use crate::config::SecretsConfig;
 use crate::config::fields::Fields;

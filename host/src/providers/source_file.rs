@@ -154,7 +154,16 @@ impl<T> SourceFile<T> {
             .map_err(|e| self.cannot_read(&e))
     }
 
+    /// A file that does not exist is a misconfigured backend (its `path`
+    /// is wrong), one that may not be read a denied one.
     fn cannot_read(&self, e: &std::io::Error) -> ProviderError {
-        ProviderError::failed(format!("cannot read {}: {e}", self.path.display()))
+        let reason = format!("cannot read {}: {e}", self.path.display());
+        match e.kind() {
+            std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory => {
+                ProviderError::Misconfigured(reason)
+            }
+            std::io::ErrorKind::PermissionDenied => ProviderError::Denied(reason),
+            _ => ProviderError::Failed(reason),
+        }
     }
 }

@@ -98,10 +98,9 @@ impl CompileCache {
             path: path.to_path_buf(),
             source,
         };
-        let invalid = |e: wasmtime::Error| failed(problem(path, "is not a valid component", &e));
         let compile_in_memory = || {
             let wasm = fs::read(path).map_err(read_error)?;
-            Component::from_binary(engine, &wasm).map_err(invalid)
+            compile(engine, path, &wasm, &failed)
         };
         let Some(dir) = &self.dir else {
             return compile_in_memory();
@@ -136,9 +135,60 @@ impl CompileCache {
         // it compiled (the file may have changed since it was hashed).
         let wasm = fs::read(path).map_err(read_error)?;
         let entry = entry_key(engine, &mut wasm.as_slice()).map_err(read_error)?;
-        let component = Component::from_binary(engine, &wasm).map_err(invalid)?;
+        let component = compile(engine, path, &wasm, &failed)?;
         store(dir, &dir.join(entry_name(&entry)), &component, &key);
         Ok(component)
+    }
+}
+
+/// Compiles `wasm`, the bytes of the component at `path`. A file that is
+/// not a component at all is told by its header, in words of the host's
+/// own (wasmtime's account of a bad header lists the file's first bytes);
+/// any other reason is wasmtime's, escaped and capped.
+fn compile(
+    engine: &Engine,
+    path: &Path,
+    wasm: &[u8],
+    failed: &impl Fn(String) -> Error,
+) -> Result<Component> {
+    if let Some(what) = header_problem(wasm) {
+        return Err(failed(format!("{} {what}", path.display())));
+    }
+    Component::from_binary(engine, wasm)
+        .map_err(|e| failed(problem(path, "is not a valid component", &e)))
+}
+
+/// The start of every WebAssembly binary, module or component.
+const WASM_MAGIC: &[u8; 4] = b"\0asm";
+/// The version and layer fields of a component's header (version 0x0d,
+/// layer 1), after [`WASM_MAGIC`].
+const COMPONENT_VERSION: [u8; 4] = [0x0d, 0x00, 0x01, 0x00];
+/// The version and layer fields of a core module's header (version 1,
+/// layer 0).
+const MODULE_VERSION: [u8; 4] = [0x01, 0x00, 0x00, 0x00];
+
+/// Why a file whose bytes are `wasm` cannot be a component, told from its
+/// 8-byte header alone, if it cannot; the words never quote the file.
+fn header_problem(wasm: &[u8]) -> Option<&'static str> {
+    if wasm.is_empty() {
+        return Some("is not a WebAssembly component (the file is empty)");
+    }
+    if !wasm.starts_with(WASM_MAGIC) {
+        return Some(
+            "is not a WebAssembly component (it does not start with the Wasm magic bytes)",
+        );
+    }
+    match wasm.get(4..8) {
+        Some(version) if version == COMPONENT_VERSION => None,
+        Some(version) if version == MODULE_VERSION => Some(
+            "is a core WebAssembly module, not a component (build it for wasm32-wasip2, \
+             whose output is a component)",
+        ),
+        Some(_) => Some(
+            "is not a WebAssembly component this host can read (its header has another \
+             binary version)",
+        ),
+        None => Some("is not a WebAssembly component (the file ends inside its header)"),
     }
 }
 
@@ -454,6 +504,27 @@ mod tests {
         match checked_entry(entry, key) {
             Ok(file) => Ok(file.map(|_| fs::read(entry).expect("read"))),
             Err(EntryProblem::Damaged(problem) | EntryProblem::Untrusted(problem)) => Err(problem),
+        }
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_component_is_told_by_its_header() {
+        let component = [b"\0asm".as_slice(), &COMPONENT_VERSION, b"rest"].concat();
+        assert_eq!(header_problem(&component), None);
+        for (bytes, words) in [
+            (b"".as_slice(), "the file is empty"),
+            (
+                b"MZ\x90\0\x1b[31m",
+                "does not start with the Wasm magic bytes",
+            ),
+            (b"(component)", "does not start with the Wasm magic bytes"),
+            (b"\0as", "does not start with the Wasm magic bytes"),
+            (b"\0asm\x0d\0", "ends inside its header"),
+            (b"\0asm\x01\0\0\0", "core WebAssembly module"),
+            (b"\0asm\x0e\0\x01\0", "another binary version"),
+        ] {
+            let problem = header_problem(bytes).expect("refused");
+            assert!(problem.contains(words), "{bytes:?}: {problem}");
         }
     }
 

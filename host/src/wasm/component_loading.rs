@@ -4,7 +4,9 @@
 //! linker is built (once per process and host kind), the component is
 //! linked against it and its exports are checked against the world the
 //! host runs; each failure is worded for an operator, with wasmtime's
-//! reason escaped and capped (it may quote the file).
+//! reason on one line, escaped and capped (it may quote the file). A file
+//! that is not a component at all is told by its header before wasmtime
+//! reads it (see `compile_cache.rs`).
 //!
 //! A process's first load builds the linker on a second thread while the
 //! component is read, checked and mapped: the linker does not depend on the
@@ -141,11 +143,68 @@ where
 }
 
 /// Why the component at `path` cannot be used (`what`), with wasmtime's
-/// reason escaped and capped.
+/// reason on one line (some of its reasons are pretty-printed over
+/// several), without the bytes of the file it may list, escaped and capped.
 pub(crate) fn problem(path: &Path, what: &str, error: &wasmtime::Error) -> String {
+    let reason = format!("{error:#}");
+    let one_line = reason.split_whitespace().collect::<Vec<_>>().join(" ");
     format!(
         "{} {what}: {}",
         path.display(),
-        escaped(&format!("{error:#}"))
+        escaped(&without_byte_lists(&one_line))
     )
+}
+
+/// `text` with each list of numbers in it (wasmtime lists a file's bytes,
+/// as in `actual=[ 0x6e, 0x6f, ]`) cut to `[..]`: a message quotes no part
+/// of the file.
+fn without_byte_lists(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('[') {
+        let Some(close) = rest[open..].find(']').map(|len| open + len) else {
+            break;
+        };
+        out.push_str(&rest[..open]);
+        let mut items = rest[open + 1..close]
+            .split(',')
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+            .peekable();
+        let numbers = items.peek().is_some()
+            && items.all(|item| match item.strip_prefix("0x") {
+                Some(hex) => !hex.is_empty() && hex.chars().all(|c| c.is_ascii_hexdigit()),
+                None => item.chars().all(|c| c.is_ascii_digit()),
+            });
+        out.push_str(if numbers { "[..]" } else { &rest[open..=close] });
+        rest = &rest[close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_byte_lists;
+
+    #[test]
+    fn lists_of_bytes_are_cut_and_other_brackets_kept() {
+        assert_eq!(
+            without_byte_lists(
+                "bad magic number - expected=[ 0x0, 0x61, 0x73, 0x6d, ] actual=[ 0x6e, 0x6f, ] \
+                 (at offset 0x0)"
+            ),
+            "bad magic number - expected=[..] actual=[..] (at offset 0x0)"
+        );
+        assert_eq!(without_byte_lists("list [1, 2, 255]"), "list [..]");
+        for kept in [
+            "import `wasi:cli/run` [method]x",
+            "an empty list []",
+            "[unclosed 0x1",
+            "[a[0x1]",
+            "[cafe]",
+        ] {
+            assert_eq!(without_byte_lists(kept), kept);
+        }
+    }
 }

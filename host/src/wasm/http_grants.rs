@@ -10,10 +10,12 @@
 //! around every host call. Raw sockets stay closed: `wasi:sockets` is not
 //! granted by this.
 //!
-//! A failed TLS handshake reaches the guest as a wasi:http error code, which
-//! cannot say what was wrong; the host logs its own account (expired,
-//! wrong name, unknown CA, ...) and keeps it in [`TlsProblems`], from
-//! where the provider host adds it to the backend's error.
+//! A failed request reaches the guest as a wasi:http error code, which
+//! cannot say what was wrong; the host keeps its own account in
+//! [`CallProblems`] (a host that is not granted, one that cannot be
+//! reached, a TLS handshake that failed: expired, wrong name, unknown CA,
+//! ...), from where the provider host adds it to the backend's error and
+//! takes the kind of the failure from it.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -28,6 +30,7 @@ use wasmtime_wasi_http::p2::bindings::http::types::ErrorCode;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
 use crate::config::HostGrant;
+use crate::secrets_provider::BackendProblem;
 use crate::wasm::guest_files::{ConnectionPermit, OpenFiles};
 use crate::wasm::guest_text::escaped;
 use crate::wasm::http_client::{self, Sent};
@@ -54,29 +57,105 @@ pub(crate) struct HttpGrants {
     warnings: Arc<WarningLimit>,
     files: OpenFiles,
     tls: TlsClient,
-    problems: TlsProblems,
+    problems: CallProblems,
 }
 
-/// The host's accounts of the TLS handshakes that failed during the
-/// current call of one instance (the first few).
+/// The host's accounts of the requests that failed during the current
+/// call of one instance (the first few), each with the kind of failure it
+/// shows; and the requests still waiting for an answer, so that a call
+/// that runs out of time while one waits can say which server was silent.
 #[derive(Clone, Default)]
-pub(crate) struct TlsProblems(Arc<Mutex<Vec<String>>>);
+pub(crate) struct CallProblems(Arc<Accounts>);
 
-impl TlsProblems {
+#[derive(Default)]
+struct Accounts {
+    kept: Mutex<Vec<(BackendProblem, String)>>,
+    waiting: Mutex<Vec<String>>,
+}
+
+impl CallProblems {
     /// Accounts kept per call; later ones are only logged.
     const KEPT: usize = 3;
 
-    fn record(&self, problem: String) {
-        let mut kept = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        if kept.len() < Self::KEPT && !kept.contains(&problem) {
-            kept.push(problem);
+    fn record(&self, kind: BackendProblem, problem: String) {
+        let mut kept = self.0.kept.lock().unwrap_or_else(PoisonError::into_inner);
+        if kept.len() < Self::KEPT && !kept.iter().any(|(_, p)| *p == problem) {
+            kept.push((kind, problem));
         }
     }
 
     /// The accounts since the last call to `take`, which starts afresh.
-    pub(crate) fn take(&self) -> Vec<String> {
-        std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner))
+    pub(crate) fn take(&self) -> Vec<(BackendProblem, String)> {
+        std::mem::take(&mut *self.0.kept.lock().unwrap_or_else(PoisonError::into_inner))
     }
+
+    /// A host a request is waiting on now (its response head has not
+    /// come), if any.
+    pub(crate) fn waiting_on(&self) -> Option<String> {
+        let waiting = self
+            .0
+            .waiting
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        waiting.first().cloned()
+    }
+
+    /// Notes a request to `target` waiting for its answer until the
+    /// returned guard is dropped.
+    fn wait_for(&self, target: &str) -> Waiting {
+        let mut waiting = self
+            .0
+            .waiting
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        waiting.push(target.to_owned());
+        Waiting {
+            problems: self.clone(),
+            target: target.to_owned(),
+        }
+    }
+}
+
+/// A request waiting for its answer ([`CallProblems::wait_for`]).
+struct Waiting {
+    problems: CallProblems,
+    target: String,
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        let mut waiting = self
+            .problems
+            .0
+            .waiting
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(i) = waiting.iter().position(|t| *t == self.target) {
+            waiting.remove(i);
+        }
+    }
+}
+
+/// The host's words for a request to `target` that failed with `error`
+/// before a response came, when the error shows the server could not be
+/// reached (the caller records it as [`BackendProblem::Unreachable`]);
+/// `None` for the errors that say nothing about reaching it.
+fn unreachable(target: &str, error: &HttpError) -> Option<String> {
+    let what = match error {
+        HttpError::ConnectionRefused => "the connection was refused",
+        HttpError::ConnectionTimeout => "no connection within the timeout",
+        HttpError::ConnectionReadTimeout => "no answer within the timeout",
+        HttpError::ConnectionTerminated => "the server closed the connection",
+        HttpError::DnsTimeout | HttpError::DnsError { .. } | HttpError::DestinationNotFound => {
+            "the host name could not be resolved"
+        }
+        HttpError::DestinationUnavailable | HttpError::DestinationIpUnroutable => {
+            "the destination cannot be reached"
+        }
+        HttpError::Connect(_) => "the connection failed",
+        _ => return None,
+    };
+    Some(format!("{target}: {what}"))
 }
 
 type ResponseFuture = Box<dyn Future<Output = Result<Sent, HttpError>> + Send>;
@@ -95,29 +174,48 @@ impl HttpGrants {
             warnings,
             files,
             tls,
-            problems: TlsProblems::default(),
+            problems: CallProblems::default(),
         }
     }
 
-    /// Where this guest's failed handshakes are kept.
-    pub(crate) fn tls_problems(&self) -> &TlsProblems {
+    /// Where this guest's failed requests are accounted for.
+    pub(crate) fn call_problems(&self) -> &CallProblems {
         &self.problems
     }
 
     /// Whether the request to `uri` is granted.
     fn permits(&self, uri: &http::Uri) -> bool {
-        let Some(authority) = uri.authority() else {
+        let Some((host, port, default_port)) = host_and_port(uri) else {
             return false;
         };
-        let default_port = if uri.scheme() == Some(&Scheme::HTTP) {
-            80
-        } else {
-            443
-        };
-        let port = authority.port_u16().unwrap_or(default_port);
         self.hosts
             .iter()
-            .any(|grant| grant.permits(authority.host(), port, default_port))
+            .any(|grant| grant.permits(host, port, default_port))
+    }
+}
+
+/// The host, the port (the scheme's default when none is written) and
+/// the scheme's default port of `uri`.
+fn host_and_port(uri: &http::Uri) -> Option<(&str, u16, u16)> {
+    let authority = uri.authority()?;
+    let default_port = if uri.scheme() == Some(&Scheme::HTTP) {
+        80
+    } else {
+        443
+    };
+    Some((
+        authority.host(),
+        authority.port_u16().unwrap_or(default_port),
+        default_port,
+    ))
+}
+
+/// `host:port` of `uri`, escaped, for messages: never the user and
+/// password a URL may carry before the host.
+fn target_of(uri: &http::Uri) -> String {
+    match host_and_port(uri) {
+        Some((host, port, _)) => escaped(&format!("{host}:{port}")),
+        None => "(no host)".to_owned(),
     }
 }
 
@@ -132,13 +230,14 @@ impl WasiHttpHooks for HttpGrants {
         #[cfg(test)]
         forced_failure::before_send(&self.guest);
         if !self.permits(request.uri()) {
-            let target = request
-                .uri()
-                .authority()
-                .map_or_else(String::new, |a| a.to_string());
+            let target = target_of(request.uri());
             if self.warnings.record(&target) {
-                tracing::warn!(guest = %self.guest, host = %escaped(&target), "HTTP request denied");
+                tracing::warn!(guest = %self.guest, host = %target, "HTTP request denied");
             }
+            self.problems.record(
+                BackendProblem::MissingGrant,
+                format!("the provider tried {target}, which allow.hosts does not grant"),
+            );
             return Box::new(async { Err(HttpError::HttpRequestDenied) });
         }
         // A connection holds a descriptor: it counts in limits.open_files
@@ -154,10 +253,14 @@ impl WasiHttpHooks for HttpGrants {
         let tls = self.tls.clone();
         let problems = self.problems.clone();
         let guest = Arc::clone(&self.guest);
+        let target = target_of(request.uri());
+        let waiting = problems.wait_for(&target);
         Box::new(async move {
             #[cfg(test)]
             forced_failure::while_sending(&guest);
-            let (response, io) = match http_client::send(request, options, tls).await {
+            let sent = http_client::send(request, options, tls).await;
+            drop(waiting);
+            let (response, io) = match sent {
                 Ok(sent) => sent,
                 Err(failure) => {
                     if let Some(problem) = failure.tls_problem {
@@ -165,7 +268,9 @@ impl WasiHttpHooks for HttpGrants {
                         if warnings.record(&problem) {
                             tracing::warn!(guest = %guest, "HTTPS request failed: {problem}");
                         }
-                        problems.record(problem);
+                        problems.record(BackendProblem::Failed, problem);
+                    } else if let Some(problem) = unreachable(&target, &failure.error) {
+                        problems.record(BackendProblem::Unreachable, problem);
                     }
                     return Err(failure.error);
                 }

@@ -82,4 +82,5 @@ pub(crate) mod fuzzing {
 pub use app::{AllowList, AppOutcome, AppPolicy, AppStdio, WasmApp};
 pub use compile_cache::CompileCache;
 pub use provider_host::WasmProvider;
+pub(crate) use settings::{ALLOW_FIELDS, LIMIT_FIELDS, TLS_FIELDS};
 pub use settings::{Grants, HostGrant, Limits, TlsSettings, WasmSettings};

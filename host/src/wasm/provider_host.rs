@@ -27,7 +27,9 @@ use zeroize::Zeroize;
 
 use crate::config::WasmSettings;
 use crate::error::{Error, Result};
-use crate::secrets_provider::{MatchedSecret, Pattern, ProviderError, SecretsProvider};
+use crate::secrets_provider::{
+    BackendProblem, MatchedSecret, Pattern, ProviderError, SecretsProvider,
+};
 use crate::value::SecretText;
 use crate::wasm::bindings::{GuestError, Provider, ProviderPre};
 use crate::wasm::compile_cache::CompileCache;
@@ -37,6 +39,7 @@ use crate::wasm::guest_calls::{GetMatching, GetValue, GuestCall, ListNames};
 use crate::wasm::guest_reply::{Refused, ReplyCaps};
 use crate::wasm::guest_text::{DEBUG_DETAIL_CHARS, MAX_VALUE_BYTES, escaped, escaped_at_length};
 use crate::wasm::guest_trap::{Stop, stop_cause};
+use crate::wasm::http_grants::CallProblems;
 use crate::wasm::limits::InstanceLimits;
 use crate::wasm::off_thread_drop::DropOffThread;
 use crate::wasm::sandbox::{GuestSpec, GuestState, GuestStdio, PROVIDER_LINKER};
@@ -84,6 +87,7 @@ impl WasmProvider {
         let failed = |reason: String| Error::Backend {
             backend: backend.to_owned(),
             key: None,
+            problem: BackendProblem::Misconfigured,
             reason,
         };
         let tls = TlsClient::from_settings(&settings.tls).map_err(|e| failed(e.report()))?;
@@ -129,26 +133,47 @@ impl WasmProvider {
     }
 
     fn timed_out(&self) -> ProviderError {
-        ProviderError::failed(format!(
+        self.timed_out_waiting(None)
+    }
+
+    /// The error for a call that ran out of time, `waiting_on` being the
+    /// host a request of the provider was still waiting for then (which
+    /// makes the backend unreachable rather than slow).
+    fn timed_out_waiting(&self, waiting_on: Option<String>) -> ProviderError {
+        let reason = format!(
             "the provider did not answer within {} ms (limits.timeout_ms)",
             self.settings.limits.timeout_ms
-        ))
+        );
+        match waiting_on {
+            Some(host) => ProviderError::Unreachable(format!(
+                "{reason}: its request to {host} had no answer yet"
+            )),
+            None => ProviderError::Failed(reason),
+        }
     }
 
     /// Makes `call` in an instance, within the limits: its answer (or the
-    /// guest's own error) with the host's accounts of the TLS handshakes
-    /// that failed meanwhile.
+    /// guest's own error) with the host's accounts of the requests that
+    /// failed meanwhile.
     async fn call<C: GuestCall>(
         &self,
         call: C,
-    ) -> std::result::Result<(std::result::Result<C::Answer, GuestError>, Vec<String>), ProviderError>
-    {
+    ) -> std::result::Result<
+        (
+            std::result::Result<C::Answer, GuestError>,
+            Vec<(BackendProblem, String)>,
+        ),
+        ProviderError,
+    > {
         let _turn = self
             .slots
             .acquire()
             .await
             .map_err(|_| ProviderError::failed("the provider is shut down"))?;
         let ticks = deadline_ticks(self.time_limit());
+        // The instance's accounts, kept outside the call: when it runs out
+        // of time the instance is gone, and they say what it waited for.
+        let accounts = std::sync::OnceLock::new();
         let attempt = async {
             // A fresh instance keeps the deadline its set-up started, so
             // set-up and call together stay within the limit.
@@ -157,8 +182,9 @@ impl WasmProvider {
                     begin_call(&mut instance.store, ticks);
                     instance
                 }
-                None => self.instantiate(ticks).await?,
+                None => self.instantiate(ticks, &accounts).await?,
             };
+            let _ = accounts.set(instance.store.data().call_problems().clone());
             let caps = self.reply_caps();
             instance.store.set_hostcall_fuel(call.lift_fuel(caps));
             let outcome = call.make(&instance.guest, &mut instance.store, caps).await;
@@ -175,9 +201,18 @@ impl WasmProvider {
         // The epoch deadline stops a guest that computes; this timeout
         // stops one that waits in a host call; a panic in a host call ends
         // the call. Each way the instance is dropped with the future.
-        let attempt = AssertUnwindSafe(tokio::time::timeout(self.time_limit(), attempt));
-        let (instance, reply) = match attempt.catch_unwind().await {
-            Ok(finished) => finished.map_err(|_| self.timed_out())??,
+        let attempt = std::pin::pin!(AssertUnwindSafe(attempt).catch_unwind());
+        let finished = tokio::select! {
+            finished = attempt => finished,
+            () = tokio::time::sleep(self.time_limit()) => {
+                // Read while the call is still alive: a request it made
+                // is still waiting, or it is not.
+                let waiting_on = accounts.get().and_then(CallProblems::waiting_on);
+                return Err(self.timed_out_waiting(waiting_on));
+            }
+        };
+        let (instance, reply) = match finished {
+            Ok(finished) => finished?,
             Err(_) => {
                 tracing::error!(backend = %self.backend, "a host call made for the provider panicked");
                 return Err(ProviderError::failed(
@@ -186,12 +221,12 @@ impl WasmProvider {
                 ));
             }
         };
-        let tls_problems = instance.store.data().tls_problems().take();
+        let problems = instance.store.data().call_problems().take();
         self.idle
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(instance);
-        Ok((reply, tls_problems))
+        Ok((reply, problems))
     }
 
     fn reply_caps(&self) -> ReplyCaps {
@@ -211,7 +246,13 @@ impl WasmProvider {
     }
 
     /// A fresh instance, set up with the backend's `config`.
-    async fn instantiate(&self, ticks: u64) -> std::result::Result<Instance, ProviderError> {
+    /// Its accounts of failed requests are put in `accounts` before any
+    /// guest code runs.
+    async fn instantiate(
+        &self,
+        ticks: u64,
+        accounts: &std::sync::OnceLock<CallProblems>,
+    ) -> std::result::Result<Instance, ProviderError> {
         let state = GuestState::build(GuestSpec {
             name: Arc::clone(&self.backend),
             grants: self.settings.grants.clone(),
@@ -223,6 +264,7 @@ impl WasmProvider {
         })
         .await
         .map_err(|e| ProviderError::Failed(e.report()))?;
+        let _ = accounts.set(state.call_problems().clone());
         let off_thread = state.files_could_stall();
         let mut store = DropOffThread::new(Store::new(&self.engine, state), off_thread);
         store.limiter(|state| &mut state.memory);
@@ -248,11 +290,15 @@ impl WasmProvider {
         drop(config);
         store.data().log.end_call();
         match setup {
-            Ok(Ok(())) => Ok(Instance { store, guest }),
-            Ok(Err(e)) => Err(ProviderError::failed(format!(
-                "setup failed: {}",
-                describe_guest_error(&e)
-            ))),
+            Ok(Ok(())) => {
+                // What failed during a set-up that worked is not the call's.
+                store.data().call_problems().take();
+                Ok(Instance { store, guest })
+            }
+            Ok(Err(e)) => {
+                let problems = store.data().call_problems().take();
+                Err(guest_error(e, &problems, true))
+            }
             Err(e) => Err(self.trap_error(&store, &e)),
         }
     }
@@ -314,20 +360,49 @@ fn describe_guest_error(error: &GuestError) -> String {
 }
 
 /// The provider error for a guest's own error, with the host's accounts
-/// of the TLS handshakes that failed during the call (the guest could
-/// only learn that one failed, not why).
-fn guest_error(error: GuestError, tls_problems: &[String]) -> ProviderError {
-    match error {
-        GuestError::NotFound(_) => ProviderError::NotFound,
-        other => {
-            let mut reason = format!("provider error: {}", describe_guest_error(&other));
-            for problem in tls_problems {
-                reason.push_str("; the host says: ");
-                reason.push_str(problem);
-            }
-            ProviderError::Failed(reason)
-        }
+/// of the requests that failed during the call (the guest could only learn
+/// that one failed, not why). A guest's `backend` error takes its kind from
+/// those accounts (a request to a host it is not granted makes it a
+/// missing grant, a server that did not answer an unreachable backend);
+/// its `access-denied` error stays a denial, and a failed `setup` (`in_setup`)
+/// is a misconfigured backend unless the accounts say otherwise.
+fn guest_error(
+    error: GuestError,
+    problems: &[(BackendProblem, String)],
+    in_setup: bool,
+) -> ProviderError {
+    let own = match (&error, in_setup) {
+        (GuestError::NotFound(_), false) => return ProviderError::NotFound,
+        (_, true) => BackendProblem::Misconfigured,
+        (GuestError::AccessDenied(_), false) => BackendProblem::Denied,
+        (_, false) => BackendProblem::Failed,
+    };
+    let mut reason = format!(
+        "{}{}",
+        if in_setup {
+            "setup failed: "
+        } else {
+            "provider error: "
+        },
+        describe_guest_error(&error)
+    );
+    for (_, problem) in problems {
+        reason.push_str("; the host says: ");
+        reason.push_str(problem);
     }
+    let kind = match own {
+        BackendProblem::Denied => own,
+        _ => worst(problems).unwrap_or(own),
+    };
+    ProviderError::with_problem(kind, reason)
+}
+
+/// The kind the host's accounts give a failure: a missing grant over an
+/// unreachable server; `None` when they show neither.
+fn worst(problems: &[(BackendProblem, String)]) -> Option<BackendProblem> {
+    [BackendProblem::MissingGrant, BackendProblem::Unreachable]
+        .into_iter()
+        .find(|kind| problems.iter().any(|(k, _)| k == kind))
 }
 
 /// What a provider component must be: the provider world.
@@ -350,14 +425,14 @@ fn wire_pattern(pattern: &Pattern) -> String {
 #[async_trait]
 impl SecretsProvider for WasmProvider {
     async fn get(&self, name: &str) -> std::result::Result<SecretText, ProviderError> {
-        let (answer, tls_problems) = self.call(GetValue(name)).await?;
-        answer.map_err(|e| guest_error(e, &tls_problems))
+        let (answer, problems) = self.call(GetValue(name)).await?;
+        answer.map_err(|e| guest_error(e, &problems, false))
     }
 
     async fn list(&self, pattern: &Pattern) -> std::result::Result<Vec<String>, ProviderError> {
         let glob = wire_pattern(pattern);
-        let (answer, tls_problems) = self.call(ListNames { glob, pattern }).await?;
-        answer.map_err(|e| guest_error(e, &tls_problems))
+        let (answer, problems) = self.call(ListNames { glob, pattern }).await?;
+        answer.map_err(|e| guest_error(e, &problems, false))
     }
 
     async fn get_matching(
@@ -365,12 +440,12 @@ impl SecretsProvider for WasmProvider {
         pattern: &Pattern,
     ) -> std::result::Result<Vec<MatchedSecret>, ProviderError> {
         let glob = wire_pattern(pattern);
-        let (answer, tls_problems) = self.call(GetMatching { glob, pattern }).await?;
-        let matched = answer.map_err(|e| guest_error(e, &tls_problems))?;
+        let (answer, problems) = self.call(GetMatching { glob, pattern }).await?;
+        let matched = answer.map_err(|e| guest_error(e, &problems, false))?;
         Ok(matched
             .into_iter()
             .map(|(name, value)| {
-                MatchedSecret::new(name, value.map_err(|e| guest_error(e, &tls_problems)))
+                MatchedSecret::new(name, value.map_err(|e| guest_error(e, &problems, false)))
             })
             .collect())
     }

@@ -31,7 +31,7 @@ use crate::wasm::guest_http_memory;
 use crate::wasm::guest_listings;
 use crate::wasm::guest_log::GuestLog;
 use crate::wasm::host_error::HostError;
-use crate::wasm::http_grants::{HttpGrants, TlsProblems};
+use crate::wasm::http_grants::{CallProblems, HttpGrants};
 use crate::wasm::limits::{HostCharge, InstanceLimits, MemoryBudget};
 use crate::wasm::stalling_filesystems::any_could_stall;
 use crate::wasm::tls::TlsClient;
@@ -147,9 +147,9 @@ impl GuestState {
         !self.files.inline()
     }
 
-    /// The host's accounts of this instance's failed TLS handshakes.
-    pub(crate) fn tls_problems(&self) -> &TlsProblems {
-        self.http_grants.tls_problems()
+    /// The host's accounts of this instance's failed requests.
+    pub(crate) fn call_problems(&self) -> &CallProblems {
+        self.http_grants.call_problems()
     }
 
     /// The state of a fresh instance as `spec` describes it, made here.

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use super::{CompileCache, WasmProvider};
 use crate::config::fields::Fields;
 use crate::config::{SecretsConfig, checked_dir_grant, resolve};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::providers::{BackendSettings, SettingsSource};
 use crate::secrets_provider::SecretsProvider;
 use crate::value::SecretText;
@@ -21,16 +21,27 @@ impl BackendSettings for WasmSettings {
         read(source)
     }
 
-    /// Loads the component (through the section's compile cache).
+    /// Loads the component (through the section's compile cache). A
+    /// component that cannot be read is a configuration error at the
+    /// backend's `path`, so the message names the backend as well as the
+    /// file.
     fn provider(&self, backend: &str, section: &SecretsConfig) -> Result<Arc<dyn SecretsProvider>> {
         let cache = CompileCache::from_setting(&section.wasm_cache);
-        Ok(Arc::new(WasmProvider::load(backend, self, &cache)?))
+        match WasmProvider::load(backend, self, &cache) {
+            Ok(provider) => Ok(Arc::new(provider)),
+            Err(Error::ReadFile { path, source }) if path == self.path => Err(Error::config(
+                None,
+                format!("secrets.backends.{backend}.path"),
+                format!("cannot read {}: {source}", path.display()),
+            )),
+            Err(other) => Err(other),
+        }
     }
 }
 /// The fields of `allow`.
-const ALLOW_FIELDS: &[&str] = &["env", "dirs", "hosts"];
+pub(crate) const ALLOW_FIELDS: &[&str] = &["env", "dirs", "hosts"];
 /// The fields of `limits`.
-const LIMIT_FIELDS: &[&str] = &[
+pub(crate) const LIMIT_FIELDS: &[&str] = &[
     "memory_mb",
     "timeout_ms",
     "instances",
@@ -40,7 +51,7 @@ const LIMIT_FIELDS: &[&str] = &[
     "max_reply_mb",
 ];
 /// The fields of `tls`.
-const TLS_FIELDS: &[&str] = &["ca_file", "client_cert", "client_key"];
+pub(crate) const TLS_FIELDS: &[&str] = &["ca_file", "client_cert", "client_key"];
 
 /// Settings of a `wasm` backend: which component, how it is set up, and
 /// the sandbox it runs in. This is a description only; the

@@ -180,3 +180,26 @@ fn cli_rejects_unknown_aws_settings() {
         r.stderr
     );
 }
+
+/// `check` names the state of an AWS backend it cannot reach in words:
+/// nothing listens on the endpoint's port.
+#[test]
+fn check_calls_an_endpoint_nothing_listens_on_unreachable() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = crate::support::free_port();
+    let config = config(
+        dir.path(),
+        &format!(
+            "      region_name: us-east-1\n      endpoint_url: http://127.0.0.1:{port}\n      \
+             max_attempts: 1\n"
+        ),
+    );
+    let r = run(&config, &["check"]);
+    r.expect_code(3);
+    assert!(
+        r.stdout
+            .contains("  aws (aws): UNREACHABLE: AWS ListSecrets failed"),
+        "{}",
+        r.stdout
+    );
+}

@@ -151,10 +151,12 @@ fn a_missing_component_fails_at_start_naming_the_file() {
             ("PP_WASM_CACHE", "off"),
         ],
     );
-    assert_ne!(run.code, 0);
+    run.expect_code(2);
     assert!(
-        run.stderr
-            .contains("/no/such/guests/pp_secrets_dir_provider.wasm"),
+        run.stderr.contains(
+            "secrets.backends.mounted.path: cannot read \
+             /no/such/guests/pp_secrets_dir_provider.wasm"
+        ),
         "{}",
         run.stderr
     );
@@ -180,7 +182,9 @@ fn a_file_that_is_not_a_component_is_a_clear_error() {
     );
     run.expect_code(3);
     assert!(
-        run.stderr.contains("is not a valid component"),
+        run.stderr.contains(
+            "is not a WebAssembly component (it does not start with the Wasm magic bytes)"
+        ),
         "{}",
         run.stderr
     );

@@ -10,7 +10,9 @@
 mod apps;
 mod apps_cli;
 mod cache;
+mod check_states;
 mod cli;
+mod component_files;
 mod dir_changes;
 mod etcd;
 mod etcd_server;

@@ -285,7 +285,10 @@ fn the_readmes_https_example_works_as_written() {
     let component = guest("etcd").expect("built").display().to_string();
     let backend = block
         .replace("etcd.internal:2379", server.https_host())
-        .replace("providers/pp_secrets_etcd_provider.wasm", &component);
+        .replace(
+            "target/wasm32-wasip2/release/pp_secrets_etcd_provider.wasm",
+            &component,
+        );
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::create_dir(dir.path().join("certs")).expect("mkdir");
     for (from, to) in [

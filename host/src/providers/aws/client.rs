@@ -45,7 +45,7 @@ pub async fn build_client(settings: &AwsSettings) -> Result<Client, ProviderErro
         // give credentials) is an error that names it; the SDK would only
         // say that no credentials were loaded.
         credentials.provide_credentials().await.map_err(|e| {
-            ProviderError::failed(format!(
+            ProviderError::Misconfigured(format!(
                 "AWS profile {profile:?} gives no credentials: {}",
                 DisplayErrorContext(&e)
             ))
@@ -56,8 +56,8 @@ pub async fn build_client(settings: &AwsSettings) -> Result<Client, ProviderErro
     }
     let config = loader.load().await;
     if config.region().is_none() {
-        return Err(ProviderError::failed(
-            "no AWS region: set region_name on the backend, or AWS_REGION",
+        return Err(ProviderError::Misconfigured(
+            "no AWS region: set region_name on the backend, or AWS_REGION".to_owned(),
         ));
     }
     Ok(Client::new(&config))

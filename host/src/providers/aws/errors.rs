@@ -32,26 +32,61 @@ where
         if code == NOT_FOUND {
             return ProviderError::NotFound;
         }
-        return ProviderError::failed(format!(
+        let reason = format!(
             "AWS {operation} failed for {subject} with {code}: {}",
             err.message().unwrap_or("no message")
-        ));
+        );
+        return if DENIED.contains(&code) {
+            ProviderError::Denied(reason)
+        } else {
+            ProviderError::Failed(reason)
+        };
     }
-    ProviderError::failed(format!(
+    let reason = format!(
         "AWS {operation} failed for {subject}: {}",
         DisplayErrorContext(e)
-    ))
+    );
+    match e {
+        SdkError::TimeoutError(_) => ProviderError::Unreachable(reason),
+        SdkError::DispatchFailure(d) if d.is_io() || d.is_timeout() => {
+            ProviderError::Unreachable(reason)
+        }
+        SdkError::ConstructionFailure(_) => ProviderError::Misconfigured(reason),
+        _ => ProviderError::Failed(reason),
+    }
 }
+
+/// The AWS error codes of a request the credentials may not make, or of
+/// credentials AWS does not accept.
+const DENIED: &[&str] = &[
+    ACCESS_DENIED,
+    "AccessDenied",
+    "UnrecognizedClientException",
+    "InvalidClientTokenId",
+    "InvalidSignatureException",
+    "SignatureDoesNotMatch",
+    "ExpiredTokenException",
+    "ExpiredToken",
+    "IncompleteSignature",
+    "MissingAuthenticationToken",
+];
 
 /// A per-secret error from a `BatchGetSecretValue` response.
 pub fn batch_entry_failed(name: &str, code: Option<&str>, message: Option<&str>) -> ProviderError {
     match code {
         Some(NOT_FOUND) => ProviderError::NotFound,
-        code => ProviderError::failed(format!(
-            "AWS BatchGetSecretValue failed for {name} with {}: {}",
-            code.unwrap_or("UnknownError"),
-            message.unwrap_or("no message")
-        )),
+        code => {
+            let reason = format!(
+                "AWS BatchGetSecretValue failed for {name} with {}: {}",
+                code.unwrap_or("UnknownError"),
+                message.unwrap_or("no message")
+            );
+            if code.is_some_and(|code| DENIED.contains(&code)) {
+                ProviderError::Denied(reason)
+            } else {
+                ProviderError::Failed(reason)
+            }
+        }
     }
 }
 

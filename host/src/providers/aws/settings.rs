@@ -31,6 +31,13 @@ pub struct AwsSettings {
     pub attempt_timeout_ms: u64,
 }
 
+impl AwsSettings {
+    /// The largest `concurrency` accepted.
+    pub const MAX_CONCURRENCY: usize = 64;
+    /// The largest `max_attempts` accepted.
+    pub const MAX_ATTEMPTS: u32 = 10;
+}
+
 impl Default for AwsSettings {
     fn default() -> Self {
         Self {
@@ -81,14 +88,20 @@ fn read(source: &SettingsSource<'_>) -> Result<AwsSettings> {
         connect_timeout_ms: fields.positive("connect_timeout_ms", defaults.connect_timeout_ms)?,
         attempt_timeout_ms: fields.positive("attempt_timeout_ms", defaults.attempt_timeout_ms)?,
     };
-    if settings.concurrency > 64 || settings.max_attempts > 10 {
+    if settings.concurrency > AwsSettings::MAX_CONCURRENCY
+        || settings.max_attempts > AwsSettings::MAX_ATTEMPTS
+    {
         return Err(fields.error(
-            if settings.concurrency > 64 {
+            if settings.concurrency > AwsSettings::MAX_CONCURRENCY {
                 "concurrency"
             } else {
                 "max_attempts"
             },
-            "is too large (concurrency at most 64, max_attempts at most 10)",
+            format!(
+                "is too large (concurrency at most {}, max_attempts at most {})",
+                AwsSettings::MAX_CONCURRENCY,
+                AwsSettings::MAX_ATTEMPTS
+            ),
         ));
     }
     Ok(settings)
