@@ -176,3 +176,40 @@ fn verbose_flags_show_this_projects_logs_not_the_compilers() {
     assert!(!ours.stderr.contains("CLIF"), "{}", ours.stderr);
     assert!(ours.stderr.lines().count() < 10, "{}", ours.stderr);
 }
+
+/// A guest's own `access-denied` error stays a denial, whatever the host
+/// saw during the call; its `backend` error after a request the sandbox
+/// refused is a missing grant.
+#[test]
+fn a_guests_denial_stays_a_denial_and_a_refused_request_is_a_missing_grant() {
+    let Some(hostile) = guest("hostile") else {
+        return;
+    };
+    let config = format!(
+        "secrets:\n  enabled: true\n  wasm_cache: false\n  backends:\n    hostile:\n      \
+         type: wasm\n      path: {:?}\n",
+        hostile.display().to_string()
+    );
+    let (_dir, path) = temp_config(&config);
+    let url = format!("http://127.0.0.1:{}/", free_port());
+    let out = run_with(
+        &path,
+        &["get", &format!("hostile:deny-after-http:{url}")],
+        &[],
+    );
+    out.expect_code(3);
+    assert!(
+        out.stderr
+            .contains("backend \"hostile\" failed (denied) for"),
+        "{}",
+        out.stderr
+    );
+    let out = run_with(&path, &["get", &format!("hostile:http:{url}")], &[]);
+    out.expect_code(3);
+    assert!(
+        out.stderr
+            .contains("backend \"hostile\" failed (missing grant) for"),
+        "{}",
+        out.stderr
+    );
+}

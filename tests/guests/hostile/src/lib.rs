@@ -112,6 +112,12 @@ impl Provider for Hostile {
             "http" => Request::get(argument)?
                 .send()
                 .map(|r| format!("status {}, {} bytes", r.status, r.body.len())),
+            // An access-denied error of its own after a request to
+            // `argument` (which the host may refuse).
+            "deny-after-http" => {
+                let _ = Request::get(argument).and_then(|r| r.send());
+                Err(Error::AccessDenied("the server refused this reader".into()))
+            }
             "loop" => {
                 let mut n: u64 = 0;
                 loop {
