@@ -11,6 +11,11 @@ pub fn line(text: &str) {
         .and_then(|()| out.write_all(b"\n"));
 }
 
+/// Writes `bytes` to stdout as they are.
+pub fn bytes(bytes: &[u8]) {
+    let _ = std::io::stdout().lock().write_all(bytes);
+}
+
 /// Writes `text` to stdout as is.
 pub fn raw(text: &str) {
     let _ = std::io::stdout().lock().write_all(text.as_bytes());

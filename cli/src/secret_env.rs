@@ -160,7 +160,7 @@ pub async fn matching(
                 }
                 continue;
             }
-            let value = manager.get(&key).await?.to_text();
+            let value = manager.get(&key).await?.text_of(&key)?;
             if let Some(why) = unfit_value(&value) {
                 problems.push(format!("{key}: {why}"));
                 continue;

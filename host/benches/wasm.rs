@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use pp_secrets::wasm::{AppPolicy, AppStdio, CompileCache, WasmApp};
 use pp_secrets::{
-    ConfigDocument, Pattern, ProviderError, SecretText, SecretsManager, SecretsProvider,
+    ConfigDocument, Pattern, ProviderError, SecretsManager, SecretsProvider, StoredValue,
     async_trait,
 };
 use pp_secrets_dir_provider::DirProvider;
@@ -304,10 +304,10 @@ impl NativeDir {
 
 #[async_trait]
 impl SecretsProvider for NativeDir {
-    async fn get(&self, name: &str) -> Result<SecretText, ProviderError> {
+    async fn get(&self, name: &str) -> Result<StoredValue, ProviderError> {
         self.0
             .get(name)
-            .map(SecretText::new)
+            .map(StoredValue::from)
             .map_err(|_| ProviderError::NotFound)
     }
     async fn list(&self, _: &Pattern) -> Result<Vec<String>, ProviderError> {
@@ -320,8 +320,8 @@ struct Formatting;
 
 #[async_trait]
 impl SecretsProvider for Formatting {
-    async fn get(&self, name: &str) -> Result<SecretText, ProviderError> {
-        Ok(SecretText::new(format!("value-of-{}", black_box(name))))
+    async fn get(&self, name: &str) -> Result<StoredValue, ProviderError> {
+        Ok(StoredValue::from(format!("value-of-{}", black_box(name))))
     }
     async fn list(&self, _: &Pattern) -> Result<Vec<String>, ProviderError> {
         Ok(Vec::new())

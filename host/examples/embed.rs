@@ -15,8 +15,8 @@ use std::path::Path;
 
 use anyhow::{Context, Result, ensure};
 use pp_secrets::{
-    Application, ConfigDocument, ManagerBuilder, Pattern, ProviderError, SecretText,
-    SecretsManager, SecretsProvider, Service, ServiceContext, async_trait, blocking,
+    Application, ConfigDocument, ManagerBuilder, Pattern, ProviderError, SecretsManager,
+    SecretsProvider, Service, ServiceContext, StoredValue, async_trait, blocking,
 };
 
 /// A service's config whose tokens come from a config backend and from a
@@ -53,10 +53,10 @@ struct InMemory(BTreeMap<String, String>);
 
 #[async_trait]
 impl SecretsProvider for InMemory {
-    async fn get(&self, name: &str) -> Result<SecretText, ProviderError> {
+    async fn get(&self, name: &str) -> Result<StoredValue, ProviderError> {
         self.0
             .get(name)
-            .map(|v| SecretText::from(v.as_str()))
+            .map(|v| StoredValue::from(v.as_str()))
             .ok_or(ProviderError::NotFound)
     }
 

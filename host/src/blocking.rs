@@ -52,7 +52,7 @@ use tokio::sync::mpsc;
 use crate::config::{ConfigDocument, SecretsConfig};
 use crate::error::{Error, Result};
 use crate::manager::{self, DeclarationReport, LoadReport};
-use crate::value::{SecretText, SecretValue};
+use crate::value::{SecretValue, StoredValue};
 
 /// A call for the worker: a future that sends its own result back.
 type Job = Pin<Box<dyn Future<Output = ()> + Send>>;
@@ -143,13 +143,13 @@ impl SecretsManager {
 
     /// The backend's string exactly as stored: never JSON-parsed, never read
     /// from or written to the cache.
-    pub fn get_raw(&self, key: &str) -> Result<SecretText> {
+    pub fn get_raw(&self, key: &str) -> Result<StoredValue> {
         self.call(key, |m, key| async move { m.get_raw(&key).await })
     }
 
     /// As [`get_raw`](Self::get_raw), but a missing secret (or backend) is
     /// `None`.
-    pub fn get_raw_or_none(&self, key: &str) -> Result<Option<SecretText>> {
+    pub fn get_raw_or_none(&self, key: &str) -> Result<Option<StoredValue>> {
         self.call(key, |m, key| async move { m.get_raw_or_none(&key).await })
     }
 

@@ -94,6 +94,18 @@ pub enum Error {
         reason: String,
     },
 
+    /// A binary secret that is not UTF-8 text was asked for as text (in a
+    /// token, an environment variable, a text-only interface).
+    #[error(
+        "secret {key:?} holds {len} bytes of binary data that are not UTF-8 text, and cannot be used as text"
+    )]
+    NotText {
+        /// The secret's key.
+        key: String,
+        /// How many bytes it holds.
+        len: usize,
+    },
+
     /// A `load` declaration could not be served.
     #[error("load declaration {declaration:?}: {problem}")]
     Load {
@@ -228,7 +240,8 @@ impl Error {
             Error::InvalidKey { .. }
             | Error::InvalidPattern { .. }
             | Error::InvalidLimit { .. }
-            | Error::InvalidGrant { .. } => ErrorKind::Usage,
+            | Error::InvalidGrant { .. }
+            | Error::NotText { .. } => ErrorKind::Usage,
             Error::App { .. } => ErrorKind::Backend,
             Error::AccessDenied { .. } => ErrorKind::AccessDenied,
         }

@@ -65,4 +65,4 @@ pub use tokens::{
     SuspectToken, TokenPlace, TokenScan, file_token_keys, render_file, resolve_tokens,
     scan_file_tokens, scan_tokens, token_keys,
 };
-pub use value::{SecretObject, SecretText, SecretValue};
+pub use value::{SecretBytes, SecretObject, SecretText, SecretValue, StoredValue};

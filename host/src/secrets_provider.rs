@@ -6,7 +6,7 @@
 //! provider, built-in, Wasm or written by an embedder, behaves the same.
 //!
 //! ```
-//! use pp_secrets::{async_trait, Pattern, ProviderError, SecretText, SecretsProvider};
+//! use pp_secrets::{async_trait, Pattern, ProviderError, SecretsProvider, StoredValue};
 //! use std::collections::BTreeMap;
 //!
 //! /// Serves secrets from a map held in memory.
@@ -14,8 +14,8 @@
 //!
 //! #[async_trait]
 //! impl SecretsProvider for Fixed {
-//!     async fn get(&self, name: &str) -> Result<SecretText, ProviderError> {
-//!         self.0.get(name).map(|v| SecretText::from(v.as_str())).ok_or(ProviderError::NotFound)
+//!     async fn get(&self, name: &str) -> Result<StoredValue, ProviderError> {
+//!         self.0.get(name).map(|v| StoredValue::from(v.as_str())).ok_or(ProviderError::NotFound)
 //!     }
 //!     async fn list(&self, pattern: &Pattern) -> Result<Vec<String>, ProviderError> {
 //!         Ok(self.0.keys().filter(|k| pattern.matches(k)).cloned().collect())
@@ -25,7 +25,7 @@
 
 use async_trait::async_trait;
 
-use crate::value::SecretText;
+use crate::value::StoredValue;
 pub use pp_secrets_pattern::Pattern;
 
 /// Why a provider could not serve a name. The manager adds the backend and
@@ -147,7 +147,7 @@ pub struct MatchedSecret {
     /// The full name.
     pub name: String,
     /// The value as stored, or why this one name failed.
-    pub value: Result<SecretText, ProviderError>,
+    pub value: Result<StoredValue, ProviderError>,
     /// The backend's version of the value (an opaque tag that changes when
     /// the value does, such as AWS's `VersionId`), when it has one. A
     /// refresh hands it back in [`HeldSecret::version`] so the provider can
@@ -157,7 +157,7 @@ pub struct MatchedSecret {
 
 impl MatchedSecret {
     /// `name` with its value or error, and no version.
-    pub fn new(name: String, value: Result<SecretText, ProviderError>) -> Self {
+    pub fn new(name: String, value: Result<StoredValue, ProviderError>) -> Self {
         Self {
             name,
             value,
@@ -194,7 +194,7 @@ pub struct Refreshed {
 #[async_trait]
 pub trait SecretsProvider: Send + Sync + 'static {
     /// The value stored under `name`, as stored (not JSON-parsed).
-    async fn get(&self, name: &str) -> Result<SecretText, ProviderError>;
+    async fn get(&self, name: &str) -> Result<StoredValue, ProviderError>;
 
     /// Every full name that matches `pattern`, in any order.
     async fn list(&self, pattern: &Pattern) -> Result<Vec<String>, ProviderError>;

@@ -223,11 +223,18 @@ pub async fn resolve_tokens(tree: &mut Value, secrets: &SecretsManager) -> Resul
 
     let mut values: HashMap<String, SecretValue> = HashMap::with_capacity(wanted.len());
     for (key, path) in wanted {
-        let value = secrets.get(&key).await.map_err(|source| Error::Token {
+        let token_error = |source| Error::Token {
             token: format!("{OPEN}{key}}}"),
-            yaml_path: path,
+            yaml_path: path.clone(),
             source: Box::new(source),
-        })?;
+        };
+        let value = secrets.get(&key).await.map_err(token_error)?;
+        // A binary secret is text here when it is UTF-8, else an error:
+        // never mangled.
+        let value = match value {
+            SecretValue::Bytes(_) => SecretValue::Text(value.text_of(&key).map_err(token_error)?),
+            value => value,
+        };
         values.insert(key, value);
     }
 
@@ -248,8 +255,11 @@ fn substitute(text: &str, values: &HashMap<String, SecretValue>) -> Option<Value
     let first = tokens.first()?;
     if tokens.len() == 1 && first.start == 0 && first.end == text.len() {
         return values.get(first.key).map(|v| match v {
-            SecretValue::Text(t) => Value::String(t.expose().to_owned()),
             SecretValue::Object(o) => serde_yaml::to_value(o.expose()).unwrap_or(Value::Null),
+            // Text (bytes were made text, or refused, when fetched).
+            v => v
+                .to_text()
+                .map_or(Value::Null, |t| Value::String(t.expose().to_owned())),
         });
     }
     // Sized up front: a buffer that grew would leave a copy of part of a
@@ -258,14 +268,15 @@ fn substitute(text: &str, values: &HashMap<String, SecretValue>) -> Option<Value
         + tokens
             .iter()
             .filter_map(|t| values.get(t.key))
-            .map(|v| v.to_text().len())
+            .filter_map(SecretValue::to_text)
+            .map(|t| t.len())
             .sum::<usize>();
     let mut out = String::with_capacity(capacity);
     let mut at = 0;
     for token in &tokens {
         out.push_str(&text[at..token.start]);
-        if let Some(value) = values.get(token.key) {
-            out.push_str(value.to_text().expose());
+        if let Some(text) = values.get(token.key).and_then(SecretValue::to_text) {
+            out.push_str(text.expose());
         }
         at = token.end;
     }

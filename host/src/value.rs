@@ -1,9 +1,13 @@
-//! Secret values: text or a JSON object, redacted in `Debug`, wiped on drop.
+//! Secret values: text, bytes or a JSON object, redacted in `Debug`, wiped
+//! on drop.
 //!
-//! [`SecretText`] is what backends return (the string as stored);
-//! [`SecretValue`] is what callers get, after the one rule of the README's "Keys, prefixes, patterns, values": a text
-//! that parses as a JSON *object* becomes an object, anything else stays
-//! text. [`SecretValue::from_text`] is the only place that rule lives.
+//! [`StoredValue`] is what backends return: the value as stored, text
+//! ([`SecretText`]) or bytes ([`SecretBytes`], for binary secrets: key
+//! stores, keytabs, AWS `SecretBinary`). [`SecretValue`] is what callers
+//! get, after the one rule of the README's "Keys, prefixes, patterns,
+//! values": a text that parses as a JSON *object* becomes an object,
+//! anything else stays as it is. [`SecretValue::from_text`] is the only
+//! place that rule lives.
 
 use std::fmt;
 
@@ -205,16 +209,196 @@ fn wipe_value(value: Value) {
     }
 }
 
-/// A secret as callers see it: text, or a JSON object. Cheap to clone.
+/// Secret bytes, for binary secrets. `Debug` prints `<redacted>` and the
+/// length; the memory is zeroed when the last handle to it is dropped.
+#[derive(Clone, Default)]
+pub struct SecretBytes(Arc<WipedBytes>);
+
+/// Bytes zeroed on drop (spaced as [`WipedString`] is).
+#[derive(Default)]
+struct WipedBytes {
+    bytes: Vec<u8>,
+    _spacing: Spacing,
+}
+
+impl Drop for WipedBytes {
+    fn drop(&mut self) {
+        self.bytes.zeroize();
+    }
+}
+
+impl SecretBytes {
+    /// Wraps `bytes`, taking ownership so no unprotected copy is left
+    /// behind.
+    pub fn new(bytes: Vec<u8>) -> Self {
+        Self(Arc::new(WipedBytes {
+            bytes,
+            _spacing: Spacing::default(),
+        }))
+    }
+
+    /// The secret itself (see [`SecretText::expose`]).
+    pub fn expose(&self) -> &[u8] {
+        &self.0.bytes
+    }
+
+    /// Length in bytes; safe to log.
+    pub fn len(&self) -> usize {
+        self.0.bytes.len()
+    }
+
+    /// Whether there are no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.0.bytes.is_empty()
+    }
+
+    /// The bytes as text, when they are UTF-8.
+    pub fn as_utf8(&self) -> Option<&str> {
+        std::str::from_utf8(self.expose()).ok()
+    }
+
+    /// A copy that shares no memory (and no reference count) with `self`.
+    fn detached(&self) -> Self {
+        Self::new(self.0.bytes.clone())
+    }
+}
+
+impl PartialEq for SecretBytes {
+    fn eq(&self, other: &Self) -> bool {
+        self.expose() == other.expose()
+    }
+}
+
+impl Eq for SecretBytes {}
+
+impl From<Vec<u8>> for SecretBytes {
+    fn from(bytes: Vec<u8>) -> Self {
+        Self::new(bytes)
+    }
+}
+
+impl From<&[u8]> for SecretBytes {
+    fn from(bytes: &[u8]) -> Self {
+        Self::new(bytes.to_vec())
+    }
+}
+
+impl fmt::Debug for SecretBytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SecretBytes(<redacted, {} bytes>)", self.len())
+    }
+}
+
+/// A value as a backend stores it: text, or bytes (a binary secret). What
+/// [`SecretsProvider`](crate::SecretsProvider)s return and `get_raw` gives.
+#[derive(Clone, PartialEq, Eq)]
+pub enum StoredValue {
+    /// Text.
+    Text(SecretText),
+    /// Bytes, which need not be UTF-8.
+    Bytes(SecretBytes),
+}
+
+impl StoredValue {
+    /// The value's bytes (a text's UTF-8).
+    pub fn expose_bytes(&self) -> &[u8] {
+        match self {
+            StoredValue::Text(t) => t.expose().as_bytes(),
+            StoredValue::Bytes(b) => b.expose(),
+        }
+    }
+
+    /// The text, when this is a text.
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            StoredValue::Text(t) => Some(t.expose()),
+            StoredValue::Bytes(_) => None,
+        }
+    }
+
+    /// The value as text: a text as it is, bytes when they are UTF-8 (a
+    /// copy); `None` for bytes that are not.
+    pub fn to_text(&self) -> Option<SecretText> {
+        match self {
+            StoredValue::Text(t) => Some(t.clone()),
+            StoredValue::Bytes(b) => b.as_utf8().map(SecretText::from),
+        }
+    }
+
+    /// Length in bytes; safe to log.
+    pub fn len(&self) -> usize {
+        self.expose_bytes().len()
+    }
+
+    /// Whether the value is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// A safe description for logs: the kind and size, never the content.
+    pub fn describe(&self) -> String {
+        match self {
+            StoredValue::Text(t) => format!("text of {} bytes", t.len()),
+            StoredValue::Bytes(b) => format!("{} bytes of binary data", b.len()),
+        }
+    }
+}
+
+impl From<SecretText> for StoredValue {
+    fn from(text: SecretText) -> Self {
+        StoredValue::Text(text)
+    }
+}
+
+impl From<SecretBytes> for StoredValue {
+    fn from(bytes: SecretBytes) -> Self {
+        StoredValue::Bytes(bytes)
+    }
+}
+
+impl From<&str> for StoredValue {
+    fn from(text: &str) -> Self {
+        StoredValue::Text(SecretText::from(text))
+    }
+}
+
+impl From<String> for StoredValue {
+    fn from(text: String) -> Self {
+        StoredValue::Text(SecretText::new(text))
+    }
+}
+
+impl fmt::Debug for StoredValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoredValue::Text(t) => t.fmt(f),
+            StoredValue::Bytes(b) => b.fmt(f),
+        }
+    }
+}
+
+/// A secret as callers see it: text, bytes, or a JSON object. Cheap to
+/// clone.
 #[derive(Clone, PartialEq)]
 pub enum SecretValue {
     /// A plain string.
     Text(SecretText),
     /// A string that held a JSON object, parsed.
     Object(SecretObject),
+    /// A binary secret, as stored (no rule applies to bytes).
+    Bytes(SecretBytes),
 }
 
 impl SecretValue {
+    /// The value callers get for a stored one: [`from_text`](Self::from_text)
+    /// for text, bytes as they are.
+    pub fn from_stored(stored: StoredValue) -> Self {
+        match stored {
+            StoredValue::Text(text) => Self::from_text(text),
+            StoredValue::Bytes(bytes) => SecretValue::Bytes(bytes),
+        }
+    }
+
     /// Applies the value rule: a text that is a JSON object becomes an
     /// object; every other text (arrays, numbers, quoted strings, invalid
     /// JSON) stays text.
@@ -238,33 +422,54 @@ impl SecretValue {
     pub fn as_text(&self) -> Option<&str> {
         match self {
             SecretValue::Text(t) => Some(t.expose()),
-            SecretValue::Object(_) => None,
+            SecretValue::Object(_) | SecretValue::Bytes(_) => None,
         }
     }
 
     /// The object, when this is an object.
     pub fn as_object(&self) -> Option<&Map<String, Value>> {
         match self {
-            SecretValue::Text(_) => None,
             SecretValue::Object(o) => Some(o.expose()),
+            SecretValue::Text(_) | SecretValue::Bytes(_) => None,
         }
     }
 
-    /// Text as is; an object as compact JSON. This is how a value is
-    /// inserted into a longer string or an environment variable.
-    pub fn to_text(&self) -> SecretText {
+    /// The bytes, when this is a binary secret.
+    pub fn as_bytes(&self) -> Option<&[u8]> {
         match self {
-            SecretValue::Text(t) => t.clone(),
-            SecretValue::Object(o) => o.to_json_text(),
+            SecretValue::Bytes(b) => Some(b.expose()),
+            SecretValue::Text(_) | SecretValue::Object(_) => None,
         }
+    }
+
+    /// Text as is; an object as compact JSON; bytes when they are UTF-8
+    /// (`None` when they are not: bytes are never mangled into text). This
+    /// is how a value is inserted into a longer string or an environment
+    /// variable; [`text_of`](Self::text_of) gives the error for a key.
+    pub fn to_text(&self) -> Option<SecretText> {
+        match self {
+            SecretValue::Text(t) => Some(t.clone()),
+            SecretValue::Object(o) => Some(o.to_json_text()),
+            SecretValue::Bytes(b) => b.as_utf8().map(SecretText::from),
+        }
+    }
+
+    /// As [`to_text`](Self::to_text), with the error for secret `key` when
+    /// it holds bytes that are not UTF-8.
+    pub fn text_of(&self, key: &str) -> crate::Result<SecretText> {
+        self.to_text().ok_or_else(|| crate::Error::NotText {
+            key: key.to_owned(),
+            len: self.as_bytes().map_or(0, <[u8]>::len),
+        })
     }
 
     /// The value JSON-encoded: a text as a JSON string, an object as an
-    /// object.
+    /// object, bytes as `{"base64": "..."}` (standard alphabet, padded).
     pub fn to_json(&self) -> SecretText {
         match self {
             SecretValue::Text(t) => SecretText::json_of(t.expose()),
             SecretValue::Object(o) => o.to_json_text(),
+            SecretValue::Bytes(b) => bytes_as_json(b),
         }
     }
 
@@ -274,6 +479,7 @@ impl SecretValue {
         match self {
             SecretValue::Text(t) => SecretValue::Text(t.detached()),
             SecretValue::Object(o) => SecretValue::Object(o.detached()),
+            SecretValue::Bytes(b) => SecretValue::Bytes(b.detached()),
         }
     }
 
@@ -282,8 +488,24 @@ impl SecretValue {
         match self {
             SecretValue::Text(t) => format!("text of {} bytes", t.len()),
             SecretValue::Object(o) => format!("object with {} fields", o.expose().len()),
+            SecretValue::Bytes(b) => format!("{} bytes of binary data", b.len()),
         }
     }
+}
+
+/// `{"base64": "..."}` for `bytes`, built in buffers of their final size
+/// (wiped when dropped).
+fn bytes_as_json(bytes: &SecretBytes) -> SecretText {
+    use base64::Engine;
+    let engine = &base64::engine::general_purpose::STANDARD;
+    let encoded_len = base64::encoded_len(bytes.len(), true).unwrap_or(0);
+    let mut encoded = zeroize::Zeroizing::new(String::with_capacity(encoded_len));
+    engine.encode_string(bytes.expose(), &mut encoded);
+    let mut json = String::with_capacity(encoded.len() + 14);
+    json.push_str("{\"base64\":\"");
+    json.push_str(&encoded);
+    json.push_str("\"}");
+    SecretText::new(json)
 }
 
 impl fmt::Debug for SecretValue {
@@ -291,6 +513,7 @@ impl fmt::Debug for SecretValue {
         match self {
             SecretValue::Text(t) => t.fmt(f),
             SecretValue::Object(o) => o.fmt(f),
+            SecretValue::Bytes(b) => b.fmt(f),
         }
     }
 }
@@ -354,8 +577,26 @@ mod tests {
             r#"{"a":1}"#
         );
         assert_eq!(
-            SecretValue::from(r#"{ "a" : 1 }"#).to_text().expose(),
+            SecretValue::from(r#"{ "a" : 1 }"#)
+                .to_text()
+                .expect("text")
+                .expose(),
             r#"{"a":1}"#
         );
+    }
+
+    #[test]
+    fn bytes_stay_bytes_and_are_text_only_when_utf8() {
+        let binary = SecretValue::from_stored(SecretBytes::from(&b"\xff\x00key"[..]).into());
+        assert_eq!(binary.as_bytes(), Some(&b"\xff\x00key"[..]));
+        assert!(binary.to_text().is_none());
+        let error = binary.text_of("local:keystore").expect_err("not text");
+        assert!(error.to_string().contains("local:keystore"), "{error}");
+        assert_eq!(binary.to_json().expose(), r#"{"base64":"/wBrZXk="}"#);
+        // No JSON-object rule for bytes, but UTF-8 bytes serve as text.
+        let utf8 = SecretValue::from_stored(SecretBytes::from(&b"{\"a\":1}"[..]).into());
+        assert!(utf8.as_object().is_none());
+        assert_eq!(utf8.to_text().expect("UTF-8").expose(), "{\"a\":1}");
+        assert!(!format!("{binary:?}").contains("key"));
     }
 }

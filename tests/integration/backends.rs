@@ -6,6 +6,7 @@ use std::fs;
 use pp_secrets::providers::{DotenvProvider, EnvProvider, FileProvider};
 use pp_secrets::{Pattern, ProviderError, SecretsProvider};
 
+use crate::support::ExposeText;
 use crate::support::{block_on, fixture, run_with};
 
 fn get(provider: &dyn SecretsProvider, name: &str) -> Result<String, ProviderError> {

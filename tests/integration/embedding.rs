@@ -5,10 +5,11 @@
 use std::collections::BTreeMap;
 
 use pp_secrets::{
-    Application, ConfigDocument, ErrorKind, ManagerBuilder, Pattern, ProviderError, SecretText,
-    SecretsProvider, ServiceContext, async_trait, blocking,
+    Application, ConfigDocument, ErrorKind, ManagerBuilder, Pattern, ProviderError,
+    SecretsProvider, ServiceContext, StoredValue, async_trait, blocking,
 };
 
+use crate::support::ExposeText;
 use crate::support::{block_on, cached_text, fixture};
 
 /// A backend of the embedder's own, in memory.
@@ -16,10 +17,10 @@ struct InMemory(BTreeMap<&'static str, &'static str>);
 
 #[async_trait]
 impl SecretsProvider for InMemory {
-    async fn get(&self, name: &str) -> Result<SecretText, ProviderError> {
+    async fn get(&self, name: &str) -> Result<StoredValue, ProviderError> {
         self.0
             .get(name)
-            .map(|v| SecretText::from(*v))
+            .map(|v| StoredValue::from(*v))
             .ok_or(ProviderError::NotFound)
     }
 
@@ -142,7 +143,7 @@ fn a_panicking_backend_is_an_error_of_the_blocking_call_not_a_hang() {
     struct Panics;
     #[async_trait]
     impl SecretsProvider for Panics {
-        async fn get(&self, _: &str) -> Result<SecretText, ProviderError> {
+        async fn get(&self, _: &str) -> Result<StoredValue, ProviderError> {
             panic!("provider bug")
         }
         async fn list(&self, _: &Pattern) -> Result<Vec<String>, ProviderError> {
@@ -250,12 +251,12 @@ fn a_backend_calling_the_blocking_manager_it_serves_gets_an_error_not_a_hang() {
 
     #[async_trait]
     impl SecretsProvider for Reentrant {
-        async fn get(&self, _: &str) -> Result<SecretText, ProviderError> {
+        async fn get(&self, _: &str) -> Result<StoredValue, ProviderError> {
             let secrets = self.0.lock().expect("lock").clone();
             let secrets = secrets.ok_or(ProviderError::NotFound)?;
             secrets
                 .get("memory:k")
-                .map(|v| v.to_text())
+                .map(|v| StoredValue::Text(v.to_text().unwrap_or_default()))
                 .map_err(|e| ProviderError::failed(e.to_string()))
         }
         async fn list(&self, _: &Pattern) -> Result<Vec<String>, ProviderError> {

@@ -7,6 +7,7 @@ mod application;
 #[cfg(feature = "aws")]
 mod aws;
 mod backends;
+mod binary;
 mod cli;
 mod cli_conveniences;
 mod config;

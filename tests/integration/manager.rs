@@ -6,10 +6,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use pp_secrets::{
-    ErrorKind, MatchedSecret, Pattern, ProviderError, SecretText, SecretsManager, SecretsProvider,
+    ErrorKind, MatchedSecret, Pattern, ProviderError, SecretsManager, SecretsProvider, StoredValue,
     async_trait,
 };
 
+use crate::support::ExposeText;
 use crate::support::{block_on, with_causes};
 
 /// A provider over a mutable map, counting calls; names in `failing` fail.
@@ -43,7 +44,7 @@ impl MapProvider {
 
 #[async_trait]
 impl SecretsProvider for MapProvider {
-    async fn get(&self, name: &str) -> Result<SecretText, ProviderError> {
+    async fn get(&self, name: &str) -> Result<StoredValue, ProviderError> {
         self.gets.fetch_add(1, Ordering::SeqCst);
         if self.failing.iter().any(|f| f == name) {
             return Err(ProviderError::failed("simulated outage"));
@@ -51,7 +52,7 @@ impl SecretsProvider for MapProvider {
         let values = self.values.lock().expect("lock");
         values
             .get(name)
-            .map(|v| SecretText::from(v.as_str()))
+            .map(|v| StoredValue::from(v.as_str()))
             .ok_or(ProviderError::NotFound)
     }
 
@@ -277,7 +278,7 @@ fn load_uses_the_providers_bulk_call() {
     struct BulkOnly(AtomicUsize);
     #[async_trait]
     impl SecretsProvider for BulkOnly {
-        async fn get(&self, _: &str) -> Result<SecretText, ProviderError> {
+        async fn get(&self, _: &str) -> Result<StoredValue, ProviderError> {
             Err(ProviderError::failed("single get not expected"))
         }
         async fn list(&self, _: &Pattern) -> Result<Vec<String>, ProviderError> {
@@ -288,7 +289,7 @@ fn load_uses_the_providers_bulk_call() {
             Ok(["k1", "k2"]
                 .iter()
                 .filter(|n| p.matches(n))
-                .map(|n| MatchedSecret::new((*n).into(), Ok(SecretText::from("v"))))
+                .map(|n| MatchedSecret::new((*n).into(), Ok(StoredValue::from("v"))))
                 .collect())
         }
     }

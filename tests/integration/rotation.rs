@@ -9,8 +9,8 @@ use pp_secrets::config::RefreshSettings;
 use pp_secrets::manager::SecretEvent;
 use pp_secrets::providers::{DotenvProvider, FileProvider};
 use pp_secrets::{
-    ConfigDocument, ErrorKind, HeldSecret, Pattern, ProviderError, Refreshed, SecretText,
-    SecretsManager, SecretsProvider, async_trait,
+    ConfigDocument, ErrorKind, HeldSecret, Pattern, ProviderError, Refreshed, SecretsManager,
+    SecretsProvider, StoredValue, async_trait,
 };
 
 use crate::support::{block_on, cached_text, temp_config};
@@ -197,13 +197,13 @@ impl std::ops::Deref for Flaky {
 
 #[async_trait]
 impl SecretsProvider for Flaky {
-    async fn get(&self, name: &str) -> Result<SecretText, ProviderError> {
+    async fn get(&self, name: &str) -> Result<StoredValue, ProviderError> {
         if self.down.load(Ordering::SeqCst) || self.key_down.load(Ordering::SeqCst) {
             return Err(ProviderError::failed("the server is down"));
         }
         match name {
-            "k" if self.second.load(Ordering::SeqCst) => Ok(SecretText::from("v2")),
-            "k" => Ok(SecretText::from("v1")),
+            "k" if self.second.load(Ordering::SeqCst) => Ok(StoredValue::from("v2")),
+            "k" => Ok(StoredValue::from("v1")),
             _ => Err(ProviderError::NotFound),
         }
     }

@@ -114,3 +114,21 @@ pub fn cached_text(manager: &pp_secrets::SecretsManager, key: &str) -> Option<St
         .cached(key)
         .and_then(|v| v.as_text().map(str::to_owned))
 }
+
+/// `.expose()` on a stored value in tests, as on a text: the tests' raw
+/// reads are text unless a test says otherwise (a binary value fails the
+/// test, naming no content).
+pub trait ExposeText {
+    /// The text of a text value.
+    fn expose(&self) -> &str;
+}
+
+impl ExposeText for pp_secrets::StoredValue {
+    #[track_caller]
+    fn expose(&self) -> &str {
+        match self.as_text() {
+            Some(text) => text,
+            None => panic!("expected text, got {}", self.describe()),
+        }
+    }
+}

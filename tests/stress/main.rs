@@ -124,7 +124,10 @@ fn a_wasm_backend_under_load_with_faults_gives_everything_back() {
                 tasks.push(tokio::spawn(async move {
                     (
                         behaviour,
-                        secrets.get_raw(&key).await.map(|v| v.expose().to_owned()),
+                        secrets
+                            .get_raw(&key)
+                            .await
+                            .map(|v| v.as_text().unwrap_or_default().to_owned()),
                     )
                 }));
             }
@@ -195,12 +198,12 @@ fn a_wasm_backend_under_load_with_faults_gives_everything_back() {
     let value = runtime
         .block_on(secrets.get_raw("local:api_key"))
         .expect("file backend");
-    assert_eq!(value.expose(), "stress-value");
+    assert_eq!(value.as_text(), Some("stress-value"));
     assert!(runtime.block_on(secrets.get_raw("env:PATH")).is_ok());
     let value = runtime
         .block_on(secrets.get_raw("hostile:ok"))
         .expect("wasm backend");
-    assert_eq!(value.expose(), "value-of-ok");
+    assert_eq!(value.as_text(), Some("value-of-ok"));
 
     let fds_loaded = open_descriptors();
     drop(secrets);

@@ -157,7 +157,13 @@ impl Check {
                 }
                 let status = match skipped(&place.key) {
                     Some(backend) => TokenStatus::Skipped { backend },
-                    None => match manager.get(&place.key).await {
+                    // A token needs text: binary data that is not UTF-8
+                    // breaks it as render would find.
+                    None => match manager
+                        .get(&place.key)
+                        .await
+                        .and_then(|value| value.text_of(&place.key))
+                    {
                         Ok(_) => TokenStatus::Resolved,
                         Err(e) => TokenStatus::Broken(e),
                     },

@@ -208,7 +208,7 @@ async fn set_env(
     pairs: &[(String, String)],
 ) -> Result<(), Failure> {
     for (var, key) in pairs {
-        let value = manager.get(key).await?.to_text();
+        let value = manager.get(key).await?.text_of(key)?;
         if let Some(why) = secret_env::unfit_value(&value) {
             return Err(Failure::Usage(format!("{key} (for {var}): {why}")));
         }

@@ -12,7 +12,7 @@ use crate::manager::refresh::BackendRefresh;
 use crate::secrets_provider::{
     BackendProblem, MatchedSecret, Pattern, ProviderError, SecretsProvider,
 };
-use crate::value::SecretText;
+use crate::value::StoredValue;
 
 /// A provider with its name and prefix.
 #[derive(Clone)]
@@ -56,7 +56,7 @@ impl Backend {
     }
 
     /// The raw value of logical `name`.
-    pub(crate) async fn fetch(&self, name: &str) -> Result<SecretText, Error> {
+    pub(crate) async fn fetch(&self, name: &str) -> Result<StoredValue, Error> {
         self.provider
             .get(&self.prefix.apply(name))
             .await

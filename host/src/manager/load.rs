@@ -107,7 +107,7 @@ impl SecretsManager {
                         cache_key.push_str(key.backend);
                         cache_key.push(':');
                         cache_key.push_str(&matched.name);
-                        fetched.push((cache_key, SecretValue::from_text(text)));
+                        fetched.push((cache_key, SecretValue::from_stored(text)));
                     }
                     report.loaded += 1;
                 }

@@ -25,7 +25,7 @@ pub use refresh::{RefreshReport, RefreshStatus};
 use crate::config::ConfigDocument;
 use crate::error::{Error, Result};
 use crate::key::SecretKey;
-use crate::value::{SecretText, SecretValue};
+use crate::value::{SecretValue, StoredValue};
 use backend::Backend;
 use cache::SecretCache;
 
@@ -97,7 +97,7 @@ impl SecretsManager {
     async fn fetch_and_cache(&self, key: &str) -> Result<SecretValue> {
         self.start_refresh();
         let (key_parts, backend) = self.resolve(key)?;
-        let value = SecretValue::from_text(backend.fetch(key_parts.name).await?);
+        let value = SecretValue::from_stored(backend.fetch(key_parts.name).await?);
         if let Some(cache) = &self.inner.cache {
             cache.insert(key.to_owned(), value.clone());
             if let Some(refresh) = &backend.refresh {
@@ -120,7 +120,7 @@ impl SecretsManager {
 
     /// The backend's string exactly as stored: never JSON-parsed, never read
     /// from or written to the cache.
-    pub async fn get_raw(&self, key: &str) -> Result<SecretText> {
+    pub async fn get_raw(&self, key: &str) -> Result<StoredValue> {
         self.start_refresh();
         let (key_parts, backend) = self.resolve(key)?;
         backend.fetch(key_parts.name).await
@@ -128,7 +128,7 @@ impl SecretsManager {
 
     /// As [`get_raw`](Self::get_raw), but a missing secret (or backend) is
     /// `None`. Backend failures are still errors.
-    pub async fn get_raw_or_none(&self, key: &str) -> Result<Option<SecretText>> {
+    pub async fn get_raw_or_none(&self, key: &str) -> Result<Option<StoredValue>> {
         match self.get_raw(key).await {
             Ok(value) => Ok(Some(value)),
             Err(e) if e.is_not_found() => Ok(None),

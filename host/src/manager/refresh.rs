@@ -288,8 +288,8 @@ impl SecretsManager {
             };
             let key = format!("{key_prefix}{logical}");
             match matched.value {
-                Ok(text) => {
-                    let value = SecretValue::from_text(text);
+                Ok(stored) => {
+                    let value = SecretValue::from_stored(stored);
                     served.push((logical.clone(), matched.version));
                     match cached.get(&logical) {
                         Some(old) if *old == value => {}

@@ -8,7 +8,7 @@ use crate::config::SecretsConfig;
 use crate::providers::{BackendSettings, SettingsSource};
 
 use crate::secrets_provider::{Pattern, ProviderError, SecretsProvider};
-use crate::value::SecretText;
+use crate::value::StoredValue;
 
 /// The settings of an `env` backend: it has none besides `prefix`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -40,12 +40,16 @@ impl EnvProvider {
 
 #[async_trait]
 impl SecretsProvider for EnvProvider {
-    async fn get(&self, name: &str) -> Result<SecretText, ProviderError> {
+    async fn get(&self, name: &str) -> Result<StoredValue, ProviderError> {
         // `var_os` rejects names with `=` or NUL by returning None.
         match std::env::var_os(name) {
             None => Err(ProviderError::NotFound),
-            Some(value) => value.into_string().map(SecretText::new).map_err(|_| {
-                ProviderError::failed(format!("environment variable {name:?} is not valid UTF-8"))
+            // A value that is not UTF-8 is served as the bytes it is.
+            Some(value) => Ok(match value.into_string() {
+                Ok(text) => StoredValue::from(text),
+                Err(raw) => {
+                    StoredValue::Bytes(std::os::unix::ffi::OsStringExt::into_vec(raw).into())
+                }
             }),
         }
     }

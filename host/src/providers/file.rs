@@ -25,7 +25,7 @@ use crate::secrets_provider::{
     HeldSecret, MatchedSecret, Pattern, ProviderError, Refreshed, SecretsProvider,
     refresh_by_rereading,
 };
-use crate::value::SecretText;
+use crate::value::{SecretText, StoredValue};
 
 /// The settings of a `file` backend.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,10 +106,10 @@ fn parse(path: &Path, text: &str) -> Result<Entries, ProviderError> {
 
 #[async_trait]
 impl SecretsProvider for FileProvider {
-    async fn get(&self, name: &str) -> Result<SecretText, ProviderError> {
+    async fn get(&self, name: &str) -> Result<StoredValue, ProviderError> {
         let entries = self.file.get().await?;
         let value = entries.0.get(name).ok_or(ProviderError::NotFound)?;
-        self.render(name, value)
+        self.render(name, value).map(StoredValue::from)
     }
 
     async fn list(&self, pattern: &Pattern) -> Result<Vec<String>, ProviderError> {

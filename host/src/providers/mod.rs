@@ -28,7 +28,7 @@ use crate::config::SecretsConfig;
 use crate::config::fields::Fields;
 use crate::error::Result;
 use crate::secrets_provider::{MatchedSecret, Pattern, ProviderError, SecretsProvider};
-use crate::value::SecretText;
+use crate::value::{SecretText, StoredValue};
 
 /// A map keyed by full secret names (hashed with foldhash: the names come
 /// from the operator's own files, not from an attacker).
@@ -51,7 +51,9 @@ pub(crate) fn matching_secrets<V>(
     matched.extend(
         map.iter()
             .filter(|(name, _)| pattern.matches(name))
-            .map(|(name, value)| MatchedSecret::new(name.clone(), render(name, value))),
+            .map(|(name, value)| {
+                MatchedSecret::new(name.clone(), render(name, value).map(StoredValue::from))
+            }),
     );
     matched
 }

@@ -7,14 +7,14 @@
 //! whitespace on purpose, and a value changed silently is worse than a
 //! newline seen. [`Trimmed`] wraps a backend's provider when its setting
 //! asks for a trim, so every path (one name, a bulk load, a refresh) is
-//! trimmed the same way.
+//! trimmed the same way. Binary secrets (bytes) are never trimmed.
 
 use async_trait::async_trait;
 
 use crate::secrets_provider::{
     HeldSecret, MatchedSecret, Pattern, ProviderError, Refreshed, SecretsProvider,
 };
-use crate::value::SecretText;
+use crate::value::{SecretText, StoredValue};
 
 /// What `trim` strips from the end of each value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -40,6 +40,15 @@ impl Trim {
             "newline" => Some(Trim::Newline),
             "whitespace" => Some(Trim::Whitespace),
             _ => None,
+        }
+    }
+
+    /// `value` with this trim applied when it is text: the same value
+    /// (not a copy) when there is nothing to strip, and bytes as they are.
+    pub fn apply_to(self, value: StoredValue) -> StoredValue {
+        match value {
+            StoredValue::Text(text) => StoredValue::Text(self.apply(text)),
+            bytes @ StoredValue::Bytes(_) => bytes,
         }
     }
 
@@ -82,7 +91,7 @@ impl<P: ?Sized> Trimmed<P> {
     fn all(&self, matched: &mut [MatchedSecret]) {
         for secret in matched {
             if let Ok(value) = &mut secret.value {
-                *value = self.trim.apply(value.clone());
+                *value = self.trim.apply_to(value.clone());
             }
         }
     }
@@ -90,8 +99,11 @@ impl<P: ?Sized> Trimmed<P> {
 
 #[async_trait]
 impl<P: SecretsProvider + ?Sized> SecretsProvider for Trimmed<P> {
-    async fn get(&self, name: &str) -> Result<SecretText, ProviderError> {
-        self.inner.get(name).await.map(|text| self.trim.apply(text))
+    async fn get(&self, name: &str) -> Result<StoredValue, ProviderError> {
+        self.inner
+            .get(name)
+            .await
+            .map(|value| self.trim.apply_to(value))
     }
 
     async fn list(&self, pattern: &Pattern) -> Result<Vec<String>, ProviderError> {

@@ -30,7 +30,7 @@ use crate::error::{Error, Result};
 use crate::secrets_provider::{
     BackendProblem, MatchedSecret, Pattern, ProviderError, SecretsProvider,
 };
-use crate::value::SecretText;
+use crate::value::StoredValue;
 use crate::wasm::bindings::{GuestError, Provider, ProviderPre};
 use crate::wasm::compile_cache::CompileCache;
 use crate::wasm::component_loading::{World, load_component};
@@ -424,9 +424,11 @@ fn wire_pattern(pattern: &Pattern) -> String {
 
 #[async_trait]
 impl SecretsProvider for WasmProvider {
-    async fn get(&self, name: &str) -> std::result::Result<SecretText, ProviderError> {
+    async fn get(&self, name: &str) -> std::result::Result<StoredValue, ProviderError> {
         let (answer, problems) = self.call(GetValue(name)).await?;
-        answer.map_err(|e| guest_error(e, &problems, false))
+        answer
+            .map(StoredValue::Text)
+            .map_err(|e| guest_error(e, &problems, false))
     }
 
     async fn list(&self, pattern: &Pattern) -> std::result::Result<Vec<String>, ProviderError> {
@@ -445,7 +447,12 @@ impl SecretsProvider for WasmProvider {
         Ok(matched
             .into_iter()
             .map(|(name, value)| {
-                MatchedSecret::new(name, value.map_err(|e| guest_error(e, &problems, false)))
+                MatchedSecret::new(
+                    name,
+                    value
+                        .map(StoredValue::Text)
+                        .map_err(|e| guest_error(e, &problems, false)),
+                )
             })
             .collect())
     }
@@ -508,12 +515,12 @@ mod tests {
             let value = runtime
                 .block_on(secrets.get_raw(&format!("{backend}:ok")))
                 .expect("calls without the failing host call still work");
-            assert_eq!(value.expose(), "value-of-ok");
+            assert_eq!(value.as_text(), Some("value-of-ok"));
         }
         let value = runtime
             .block_on(secrets.get_raw("steady:ok"))
             .expect("another backend is untouched");
-        assert_eq!(value.expose(), "value-of-ok");
+        assert_eq!(value.as_text(), Some("value-of-ok"));
         assert!(runtime.block_on(secrets.get_raw("env:PATH")).is_ok());
     }
 }

@@ -3,6 +3,7 @@
 use pp_secrets::ErrorKind;
 
 use super::{Fault, create, create_binary, setup, unique_prefix};
+use crate::support::ExposeText;
 use crate::support::block_on;
 
 #[test]
@@ -48,17 +49,74 @@ fn missing_secret_is_not_found() {
     );
 }
 
+/// The bytes `create_binary` stores.
+const BLOB: &[u8] = &[0, 159, 146];
+
 #[test]
-fn binary_secret_is_a_backend_error() {
+fn binary_secrets_are_served_as_bytes_one_by_one_and_in_bulk() {
     let p = unique_prefix("binary");
     let Some(s) = setup(&p) else { return };
     create_binary(&s.admin, &format!("{p}/blob"));
-    let e = block_on(s.manager.get("aws:blob")).expect_err("binary");
-    assert_eq!(e.kind(), ErrorKind::Backend);
-    assert!(
-        e.to_string().contains("binary secrets are not supported"),
-        "{e}"
-    );
+    create(&s.admin, &[(&format!("{p}/text"), "t")]);
+    block_on(async {
+        let value = s.manager.get("aws:blob").await.expect("served");
+        assert_eq!(value.as_bytes(), Some(BLOB));
+        let raw = s.manager.get_raw("aws:blob").await.expect("served");
+        assert_eq!(raw.expose_bytes(), BLOB);
+        assert!(raw.as_text().is_none(), "bytes, not text");
+        let error = value.text_of("aws:blob").expect_err("not UTF-8");
+        assert_eq!(error.kind(), ErrorKind::Usage);
+        assert!(error.to_string().contains("\"aws:blob\""), "{error}");
+
+        // In bulk: one BatchGetSecretValue serves the text and the bytes.
+        s.manager.clear_cache();
+        s.proxy.reset_counts();
+        let report = s.manager.load_declaration("aws:*").await.expect("loads");
+        assert_eq!((report.matched, report.loaded), (2, 2));
+        assert_eq!(s.proxy.calls("BatchGetSecretValue"), 1);
+        assert_eq!(s.proxy.calls("GetSecretValue"), 0);
+        let cached = s.manager.cached("aws:blob").expect("cached");
+        assert_eq!(cached.as_bytes(), Some(BLOB));
+    });
+}
+
+#[test]
+fn a_refresh_sees_new_bytes_of_a_binary_secret() {
+    let p = unique_prefix("binary-rotation");
+    let Some(s) = setup(&p) else { return };
+    create_binary(&s.admin, &format!("{p}/blob"));
+    let manager = pp_secrets::SecretsManager::builder()
+        .backend(
+            "aws",
+            &format!("{p}/"),
+            pp_secrets::providers::AwsProvider::with_client(
+                super::sdk_client(&s.proxy.endpoint),
+                4,
+            ),
+        )
+        .refresh(
+            "aws",
+            pp_secrets::config::RefreshSettings::every(std::time::Duration::from_secs(3600)),
+        )
+        .load("aws:*")
+        .build()
+        .expect("valid");
+    block_on(async {
+        manager.load().await.expect("loads");
+        s.admin
+            .put_secret_value()
+            .secret_id(format!("{p}/blob"))
+            .secret_binary(aws_sdk_secretsmanager::primitives::Blob::new(vec![
+                1, 2, 255,
+            ]))
+            .send()
+            .await
+            .expect("put");
+        let report = manager.refresh_now("aws").await.expect("refreshes");
+        assert_eq!(report.changed, ["blob"]);
+        let cached = manager.cached("aws:blob").expect("cached");
+        assert_eq!(cached.as_bytes(), Some(&[1u8, 2, 255][..]));
+    });
 }
 
 #[test]

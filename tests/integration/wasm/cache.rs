@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use pp_secrets::{ConfigDocument, SecretsManager};
 
 use super::{guest, serving_dir, wasm_backend};
+use crate::support::ExposeText;
 use crate::support::{block_on, run_with, temp_config};
 
 /// A manager serving `mount` through the dir provider, caching in `cache`.

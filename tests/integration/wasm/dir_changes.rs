@@ -9,6 +9,7 @@ use std::time::Duration;
 use pp_secrets::SecretsManager;
 
 use super::{guest, manager, serving_dir, wasm_backend};
+use crate::support::ExposeText;
 use crate::support::block_on;
 
 /// Longer than the provider's settling time: a file this old is kept.

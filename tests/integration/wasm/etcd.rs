@@ -9,6 +9,7 @@ use pp_secrets::{ErrorKind, SecretValue, SecretsManager};
 
 use super::etcd_server::EtcdServer;
 use super::{guest, manager, shared_cache, wasm_backend};
+use crate::support::ExposeText;
 use crate::support::{block_on, free_port, run_with, temp_config};
 
 const KEYS: &[(&str, &str)] = &[

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use pp_secrets::ErrorKind;
 
 use super::{guest, manager, serving_dir, shared_cache, wasm_backend};
+use crate::support::ExposeText;
 use crate::support::{Run, block_on, cli, with_causes};
 
 /// A call that was not stopped would hang for ever; one that was ends well

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use pp_secrets::{ErrorKind, SecretsManager};
 
 use super::{guest, manager, wasm_backend};
+use crate::support::ExposeText;
 use crate::support::{block_on, fixture};
 
 /// The time limit of the hostile backend in the tests of the time limit.

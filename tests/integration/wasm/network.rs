@@ -9,6 +9,7 @@ use pp_secrets::ErrorKind;
 
 use super::http_server::{Reply, TestServer};
 use super::{guest, manager, wasm_backend};
+use crate::support::ExposeText;
 use crate::support::block_on;
 
 /// The result of `hostile:<request>` with `extra` backend settings.

@@ -7,6 +7,7 @@ use std::net::TcpListener;
 use pp_secrets::ErrorKind;
 
 use super::{granting_dir, guest, manager, wasm_backend};
+use crate::support::ExposeText;
 use crate::support::block_on;
 
 const CANARY: &str = "sandbox-canary-7f3a";

@@ -31,6 +31,7 @@ use tokio::runtime::Runtime;
 
 use super::host_boundary::{hostile_config, run_bounded, spawn_piped};
 use super::{guest, manager, serving_dir, wasm_backend};
+use crate::support::ExposeText;
 use crate::support::{Run, cli};
 
 /// The file whose reads are never answered, the name whose lookup is

@@ -5,7 +5,7 @@
 use aws_sdk_secretsmanager::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
 use crate::secrets_provider::ProviderError;
-use crate::value::SecretText;
+use crate::value::{SecretBytes, StoredValue};
 
 /// The AWS error code for a resource that does not exist.
 pub const NOT_FOUND: &str = "ResourceNotFoundException";
@@ -90,15 +90,17 @@ pub fn batch_entry_failed(name: &str, code: Option<&str>, message: Option<&str>)
     }
 }
 
-/// The value of secret `name` from a response's `SecretString` (and
-/// whether it had a `SecretBinary` instead): binary secrets are an error.
-pub fn value_of(name: &str, text: Option<&str>, binary: bool) -> Result<SecretText, ProviderError> {
+/// The value of secret `name` from a response's `SecretString`, or its
+/// `SecretBinary` (served as bytes).
+pub fn value_of(
+    name: &str,
+    text: Option<&str>,
+    binary: Option<&[u8]>,
+) -> Result<StoredValue, ProviderError> {
     match (text, binary) {
-        (Some(text), _) => Ok(SecretText::from(text)),
-        (None, true) => Err(ProviderError::failed(format!(
-            "{name} is a binary secret: binary secrets are not supported"
-        ))),
-        (None, false) => Err(ProviderError::failed(format!(
+        (Some(text), _) => Ok(StoredValue::from(text)),
+        (None, Some(bytes)) => Ok(StoredValue::Bytes(SecretBytes::from(bytes))),
+        (None, None) => Err(ProviderError::failed(format!(
             "AWS returned no value for {name}"
         ))),
     }

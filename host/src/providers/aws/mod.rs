@@ -42,7 +42,7 @@ use tokio::sync::OnceCell;
 use crate::secrets_provider::{
     HeldSecret, MatchedSecret, Pattern, ProviderError, Refreshed, SecretsProvider,
 };
-use crate::value::SecretText;
+use crate::value::StoredValue;
 
 /// Names a `BatchGetSecretValue` call may carry.
 const BATCH_SIZE: usize = 20;
@@ -212,13 +212,16 @@ impl AwsProvider {
                     ))
                 }
             })?;
-        type Found = (Result<SecretText, ProviderError>, Option<String>);
+        type Found = (Result<StoredValue, ProviderError>, Option<String>);
         let mut values: std::collections::HashMap<&str, Found> =
             std::collections::HashMap::with_capacity(names.len());
         for entry in response.secret_values() {
             let Some(name) = entry.name() else { continue };
-            let value =
-                errors::value_of(name, entry.secret_string(), entry.secret_binary().is_some());
+            let value = errors::value_of(
+                name,
+                entry.secret_string(),
+                entry.secret_binary().map(AsRef::as_ref),
+            );
             if let Some(wanted) = names.iter().find(|n| n.as_str() == name) {
                 values.insert(wanted, (value, entry.version_id().map(str::to_owned)));
             }
@@ -263,7 +266,7 @@ impl AwsProvider {
         &self,
         client: &Client,
         name: &str,
-    ) -> Result<(SecretText, Option<String>), ProviderError> {
+    ) -> Result<(StoredValue, Option<String>), ProviderError> {
         let response = client
             .get_secret_value()
             .secret_id(name)
@@ -273,7 +276,7 @@ impl AwsProvider {
         let value = errors::value_of(
             name,
             response.secret_string(),
-            response.secret_binary().is_some(),
+            response.secret_binary().map(AsRef::as_ref),
         )?;
         Ok((value, response.version_id().map(str::to_owned)))
     }
@@ -301,7 +304,7 @@ enum BatchFailure {
 
 #[async_trait]
 impl SecretsProvider for AwsProvider {
-    async fn get(&self, name: &str) -> Result<SecretText, ProviderError> {
+    async fn get(&self, name: &str) -> Result<StoredValue, ProviderError> {
         let client = self.client().await?;
         Ok(self.get_one(client, name).await?.0)
     }

@@ -16,7 +16,7 @@ use crate::secrets_provider::{
     HeldSecret, MatchedSecret, Pattern, ProviderError, Refreshed, SecretsProvider,
     refresh_by_rereading,
 };
-use crate::value::SecretText;
+use crate::value::{SecretText, StoredValue};
 use syntax::parse_dotenv;
 
 /// The settings of a `dotenv` backend.
@@ -74,9 +74,13 @@ fn parse(path: &Path, text: &str) -> Result<SecretMap<SecretText>, ProviderError
 
 #[async_trait]
 impl SecretsProvider for DotenvProvider {
-    async fn get(&self, name: &str) -> Result<SecretText, ProviderError> {
+    async fn get(&self, name: &str) -> Result<StoredValue, ProviderError> {
         let values = self.file.get().await?;
-        values.get(name).cloned().ok_or(ProviderError::NotFound)
+        values
+            .get(name)
+            .cloned()
+            .map(StoredValue::from)
+            .ok_or(ProviderError::NotFound)
     }
 
     async fn list(&self, pattern: &Pattern) -> Result<Vec<String>, ProviderError> {

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use crate::error::{Error, Result};
 use crate::key::SecretKey;
 use crate::manager::SecretsManager;
-use crate::value::{SecretText, SecretValue};
+use crate::value::{SecretValue, StoredValue};
 use crate::wasm::app::policy::AppPolicy;
 use crate::wasm::guest_text::escaped;
 use crate::wasm::warning_limit::WarningLimit;
@@ -70,7 +70,7 @@ impl AppSecrets {
     }
 
     /// As [`SecretsManager::get_raw`], for allowed keys only.
-    pub(crate) async fn get_raw(&self, key: &str) -> Result<SecretText> {
+    pub(crate) async fn get_raw(&self, key: &str) -> Result<StoredValue> {
         self.check(key)?;
         self.manager.get_raw(key).await
     }

@@ -2,7 +2,9 @@
 //! app's allow-list ([`AppSecrets`]), in the interface's types.
 //!
 //! Values cross into the guest as copies the host cannot wipe afterwards;
-//! the host's own copies stay in zeroizing types.
+//! the host's own copies stay in zeroizing types. This version of the
+//! interface carries text only: a binary secret is given as text when it is
+//! UTF-8, and is an error naming its key when it is not.
 
 use crate::error::{Error, ErrorKind};
 use crate::value::SecretValue;
@@ -11,24 +13,29 @@ use crate::wasm::app::bindings::manager::{Error as WitError, Host, SecretValue a
 
 impl Host for AppSecrets {
     async fn get(&mut self, key: String) -> Result<WitValue, WitError> {
-        AppSecrets::get(self, &key)
-            .await
-            .map(|v| wit_value(&v))
-            .map_err(wit_error)
+        let value = AppSecrets::get(self, &key).await.map_err(wit_error)?;
+        wit_value(&key, &value).map_err(wit_error)
     }
 
     async fn get_raw(&mut self, key: String) -> Result<String, WitError> {
-        AppSecrets::get_raw(self, &key)
-            .await
-            .map(|text| text.expose().to_owned())
-            .map_err(wit_error)
+        let stored = AppSecrets::get_raw(self, &key).await.map_err(wit_error)?;
+        match stored.to_text() {
+            Some(text) => Ok(text.expose().to_owned()),
+            None => Err(wit_error(Error::NotText {
+                len: stored.len(),
+                key,
+            })),
+        }
     }
 
     async fn get_or_none(&mut self, key: String) -> Result<Option<WitValue>, WitError> {
-        AppSecrets::get_or_none(self, &key)
+        match AppSecrets::get_or_none(self, &key)
             .await
-            .map(|v| v.as_ref().map(wit_value))
-            .map_err(wit_error)
+            .map_err(wit_error)?
+        {
+            Some(value) => wit_value(&key, &value).map(Some).map_err(wit_error),
+            None => Ok(None),
+        }
     }
 
     async fn list(&mut self, pattern: String) -> Result<Vec<String>, WitError> {
@@ -40,13 +47,15 @@ impl Host for AppSecrets {
     }
 }
 
-fn wit_value(value: &SecretValue) -> WitValue {
-    match value {
-        SecretValue::Text(text) => WitValue::Text(text.expose().to_owned()),
+/// The interface's value for secret `key`: text, an object as JSON text,
+/// binary data as text when it is UTF-8 (an error when it is not).
+fn wit_value(key: &str, value: &SecretValue) -> Result<WitValue, Error> {
+    Ok(match value {
         SecretValue::Object(object) => {
             WitValue::JsonObject(object.to_json_text().expose().to_owned())
         }
-    }
+        value => WitValue::Text(value.text_of(key)?.expose().to_owned()),
+    })
 }
 
 /// The interface's error for a host error: the same case the CLI's exit
