@@ -16,6 +16,7 @@ Prints a Markdown table with best and median times and their ratio.
 
 import base64
 import json
+import os
 import shutil
 import socket
 import statistics
@@ -116,6 +117,15 @@ def main() -> None:
                 theirs.append(timed(get, env))
                 if curl:
                     alone.append(timed(gateway))
+            # A refresh of the 1,000 keys with nothing changed (the 0.2.0
+            # change check) against reading them all again, in-process.
+            out = subprocess.run(
+                ["cargo", "bench", "-q", "-p", "pp-secrets", "--bench", "wasm"],
+                cwd=ROOT, check=True, capture_output=True, text=True,
+                env={**os.environ, "PP_BENCH_ONLY": "etcd_refresh",
+                     "PP_BENCH_ETCD": endpoint},
+            ).stdout
+            refresh = {r["name"]: r["value"] for r in map(json.loads, out.splitlines()) if r}
         finally:
             etcd.terminate()
             etcd.wait()
@@ -128,6 +138,14 @@ def main() -> None:
           f"| {min(ours):.1f} ms | {statistics.median(ours):.1f} ms |")
     print(f"| `etcdctl get --prefix` | {min(theirs):.1f} ms | {statistics.median(theirs):.1f} ms |")
     print(f"| ratio (target <= 1.5) | {ratio_best:.2f} | {ratio_median:.2f} |")
+    print()
+    print(f"| refresh of {KEYS} held keys, nothing changed (best) | value |")
+    print("|---|---|")
+    print(f"| one refresh: the provider's change check "
+          f"| {refresh['etcd_refresh_1000_unchanged_ms']:.2f} ms |")
+    print(f"| reading the {KEYS} keys again (a refresh without change detection) "
+          f"| {refresh['etcd_reread_1000_ms']:.2f} ms |")
+    print(f"| ratio | {refresh['etcd_refresh_1000_unchanged_ms'] / refresh['etcd_reread_1000_ms']:.2f} |")
     if alone:
         print(f"| the same range through the JSON gateway alone (`curl`) "
               f"| {min(alone):.1f} ms | {statistics.median(alone):.1f} ms |")

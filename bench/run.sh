@@ -30,7 +30,7 @@ fi
 cargo build --release --quiet -p pp-secrets-cli
 rustup target add wasm32-wasip2 > /dev/null
 cargo build --release --quiet --target wasm32-wasip2 -p pp-secrets-dir-provider -p pp-secrets-hostile-guest \
-  -p pp-secrets-app-probe -p pp-secrets-etcd-provider
+  -p pp-secrets-app-probe -p pp-secrets-etcd-provider -p pp-secrets-dir-provider-v0-1
 case "${1:-all}" in
   core) bench/.venv/bin/python bench/compare.py target/release/pp-secrets ;;
   aws) bench/.venv/bin/python bench/aws_compare.py target/release/pp-secrets bench/.venv/bin/moto_server ;;

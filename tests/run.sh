@@ -51,12 +51,13 @@ fi
 
 echo "== wasm32-wasip2 target and the guest components"
 rustup target add wasm32-wasip2
-# Built once, before the tests: the dir provider, the example apps, and the
-# hostile provider and probe app the sandbox tests run. The tests compile
-# them through one shared cache.
+# Built once, before the tests: the dir provider (also as a 0.1.0
+# component, tests/guests/dir-v0-1, for the compatibility tests), the etcd
+# provider, the example apps, and the hostile provider and probe app the
+# sandbox tests run. The tests compile them through one shared cache.
 cargo build --release --locked --target wasm32-wasip2 \
   -p pp-secrets-dir-provider -p pp-secrets-etcd-provider -p pp-secrets-hostile-guest \
-  -p pp-secrets-app-probe \
+  -p pp-secrets-app-probe -p pp-secrets-dir-provider-v0-1 \
   -p pp-secrets-example-db-report -p pp-secrets-example-config-report
 
 echo "== cargo fmt --check"

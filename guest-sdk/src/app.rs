@@ -16,7 +16,10 @@
 //!     let user = db.field_str("user").unwrap_or("postgres");
 //!     // A secret that may be missing.
 //!     let token = app::get_or_none("env:API_TOKEN")?;
-//!     println!("connecting as {user}; token set: {}", token.is_some());
+//!     // A binary secret (a key store): bytes, never mangled into text.
+//!     let keystore = app::get("local:keystore")?;
+//!     let keystore_len = keystore.as_bytes().map_or(0, <[u8]>::len);
+//!     println!("connecting as {user}; token set: {}; keystore: {keystore_len} bytes", token.is_some());
 //!     Ok(())
 //! }
 //! ```
@@ -26,7 +29,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::Error;
+use crate::{Error, StoredValue};
 
 #[doc(hidden)]
 pub mod bindings {
@@ -38,13 +41,18 @@ pub mod bindings {
 
 use bindings::processpype::secrets::manager as wit;
 
-/// A secret as the host reads it: text, or a JSON object.
+/// A secret as the host reads it: text, a JSON object, or bytes.
+///
+/// `Debug` shows the kind and the size, never the content.
 #[derive(Clone, PartialEq)]
 pub enum Secret {
     /// A plain string.
     Text(String),
     /// A string that held a JSON object, parsed.
     Object(Map<String, Value>),
+    /// A binary secret's bytes (a key store, a keytab), which need not be
+    /// UTF-8.
+    Bytes(Vec<u8>),
 }
 
 impl std::fmt::Debug for Secret {
@@ -52,6 +60,7 @@ impl std::fmt::Debug for Secret {
         match self {
             Secret::Text(_) => f.write_str("Secret::Text(<redacted>)"),
             Secret::Object(map) => write!(f, "Secret::Object(<{} fields>)", map.len()),
+            Secret::Bytes(bytes) => write!(f, "Secret::Bytes(<{} bytes redacted>)", bytes.len()),
         }
     }
 }
@@ -61,7 +70,7 @@ impl Secret {
     pub fn as_text(&self) -> Option<&str> {
         match self {
             Secret::Text(text) => Some(text),
-            Secret::Object(_) => None,
+            Secret::Object(_) | Secret::Bytes(_) => None,
         }
     }
 
@@ -69,21 +78,43 @@ impl Secret {
     pub fn as_object(&self) -> Option<&Map<String, Value>> {
         match self {
             Secret::Object(map) => Some(map),
-            Secret::Text(_) => None,
+            Secret::Text(_) | Secret::Bytes(_) => None,
         }
     }
 
-    /// A string field of the object (`None` for text, a missing field or a
-    /// field that is not a string).
+    /// The bytes, when this is a binary secret.
+    pub fn as_bytes(&self) -> Option<&[u8]> {
+        match self {
+            Secret::Bytes(bytes) => Some(bytes),
+            Secret::Text(_) | Secret::Object(_) => None,
+        }
+    }
+
+    /// A string field of the object (`None` for text, bytes, a missing
+    /// field or a field that is not a string).
     pub fn field_str(&self, field: &str) -> Option<&str> {
         self.as_object()?.get(field)?.as_str()
     }
 
-    /// The secret as one string: the text, or the object as compact JSON.
-    pub fn into_text(self) -> String {
+    /// The secret as one string: the text, the object as compact JSON, or
+    /// bytes that are UTF-8. Bytes that are not UTF-8 are an error: they
+    /// are never mangled into text.
+    pub fn into_text(self) -> Result<String, Error> {
         match self {
-            Secret::Text(text) => text,
-            Secret::Object(map) => Value::Object(map).to_string(),
+            Secret::Text(text) => Ok(text),
+            Secret::Object(map) => Ok(Value::Object(map).to_string()),
+            Secret::Bytes(bytes) => String::from_utf8(bytes)
+                .map_err(|_| Error::backend("the secret is binary, not UTF-8 text")),
+        }
+    }
+
+    /// The secret as bytes: a text's UTF-8, the object as compact JSON, or
+    /// the bytes.
+    pub fn into_bytes(self) -> Vec<u8> {
+        match self {
+            Secret::Text(text) => text.into_bytes(),
+            Secret::Object(map) => Value::Object(map).to_string().into_bytes(),
+            Secret::Bytes(bytes) => bytes,
         }
     }
 }
@@ -105,6 +136,7 @@ fn secret(value: wit::SecretValue) -> Result<Secret, Error> {
             Ok(Value::Object(map)) => Ok(Secret::Object(map)),
             _ => Err(Error::backend("the host sent an object that is not JSON")),
         },
+        wit::SecretValue::Bytes(bytes) => Ok(Secret::Bytes(bytes)),
     }
 }
 
@@ -115,16 +147,22 @@ pub fn get(key: &str) -> Result<Secret, Error> {
 }
 
 /// The secret for `key` as one string: text as is, an object as compact
-/// JSON.
+/// JSON, bytes when they are UTF-8. Bytes that are not UTF-8 are an error
+/// naming the key.
 pub fn get_text(key: &str) -> Result<String, Error> {
-    get(key).map(Secret::into_text)
+    get(key)?
+        .into_text()
+        .map_err(|_| Error::backend(format!("{key} is binary, not UTF-8 text")))
 }
 
-/// The JSON object stored under `key`; a text secret is an error.
+/// The JSON object stored under `key`; text or bytes are an error.
 pub fn get_object(key: &str) -> Result<Map<String, Value>, Error> {
     match get(key)? {
         Secret::Object(map) => Ok(map),
         Secret::Text(_) => Err(Error::backend(format!("{key} is text, not a JSON object"))),
+        Secret::Bytes(_) => Err(Error::backend(format!(
+            "{key} is binary, not a JSON object"
+        ))),
     }
 }
 
@@ -134,9 +172,13 @@ pub fn get_or_none(key: &str) -> Result<Option<Secret>, Error> {
     wit::get_or_none(key)?.map(secret).transpose()
 }
 
-/// The backend's string exactly as stored: never parsed, never cached.
-pub fn get_raw(key: &str) -> Result<String, Error> {
-    Ok(wit::get_raw(key)?)
+/// The backend's value exactly as stored (text or bytes): never parsed,
+/// never cached.
+pub fn get_raw(key: &str) -> Result<StoredValue, Error> {
+    Ok(match wit::get_raw(key)? {
+        wit::StoredValue::Text(text) => StoredValue::Text(text),
+        wit::StoredValue::Bytes(bytes) => StoredValue::Bytes(bytes),
+    })
 }
 
 /// The names matching `pattern` (`backend:glob`) that the app may read,

@@ -196,6 +196,16 @@ pub trait SecretsProvider: Send + Sync + 'static {
     /// The value stored under `name`, as stored (not JSON-parsed).
     async fn get(&self, name: &str) -> Result<StoredValue, ProviderError>;
 
+    /// As [`get`](Self::get), with the backend's version of the value
+    /// (see [`MatchedSecret::version`]) when it has one: what a refresh
+    /// hands back in [`HeldSecret::version`]. The default has none.
+    async fn get_versioned(
+        &self,
+        name: &str,
+    ) -> Result<(StoredValue, Option<String>), ProviderError> {
+        self.get(name).await.map(|value| (value, None))
+    }
+
     /// Every full name that matches `pattern`, in any order.
     async fn list(&self, pattern: &Pattern) -> Result<Vec<String>, ProviderError>;
 

@@ -63,6 +63,17 @@ impl Backend {
             .map_err(|e| self.error(name, e))
     }
 
+    /// The raw value of logical `name` with the backend's version of it.
+    pub(crate) async fn fetch_versioned(
+        &self,
+        name: &str,
+    ) -> Result<(StoredValue, Option<String>), Error> {
+        self.provider
+            .get_versioned(&self.prefix.apply(name))
+            .await
+            .map_err(|e| self.error(name, e))
+    }
+
     /// The pattern a provider sees for a logical pattern.
     pub(crate) fn full_pattern(&self, logical: &str) -> Result<Pattern, Error> {
         Pattern::new(logical)

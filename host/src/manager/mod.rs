@@ -97,11 +97,14 @@ impl SecretsManager {
     async fn fetch_and_cache(&self, key: &str) -> Result<SecretValue> {
         self.start_refresh();
         let (key_parts, backend) = self.resolve(key)?;
-        let value = SecretValue::from_stored(backend.fetch(key_parts.name).await?);
+        let (stored, version) = backend.fetch_versioned(key_parts.name).await?;
+        let value = SecretValue::from_stored(stored);
         if let Some(cache) = &self.inner.cache {
             cache.insert(key.to_owned(), value.clone());
             if let Some(refresh) = &backend.refresh {
-                refresh.track(key_parts.name);
+                // The version it was served with: a refresh asks the
+                // provider about it.
+                refresh.served(key_parts.name, version);
             }
         }
         tracing::debug!(key, "fetched {}", value.describe());

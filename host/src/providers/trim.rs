@@ -110,6 +110,14 @@ impl<P: SecretsProvider + ?Sized> SecretsProvider for Trimmed<P> {
         self.inner.list(pattern).await
     }
 
+    async fn get_versioned(
+        &self,
+        name: &str,
+    ) -> Result<(StoredValue, Option<String>), ProviderError> {
+        let (value, version) = self.inner.get_versioned(name).await?;
+        Ok((self.trim.apply_to(value), version))
+    }
+
     async fn get_matching(&self, pattern: &Pattern) -> Result<Vec<MatchedSecret>, ProviderError> {
         let mut matched = self.inner.get_matching(pattern).await?;
         self.all(&mut matched);

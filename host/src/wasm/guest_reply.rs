@@ -4,8 +4,10 @@
 //! `limits.max_reply_mb` bytes of names and values, a value over the value
 //! cap, a malformed name, a name outside the pattern, or a name that a bulk
 //! reply gives twice, is refused: the call is a backend error and the
-//! instance is thrown away. Values become zeroizing [`SecretText`]s before
-//! any check, so a refused reply is wiped too.
+//! instance is thrown away; so is a version longer than
+//! [`MAX_VERSION_BYTES`], and a change check that names a secret the host
+//! did not ask about. Values become zeroizing [`StoredValue`]s before any
+//! check, so a refused reply is wiped too.
 //!
 //! These checks run on the lifted reply (wasmtime 48 runs the guest's
 //! post-return, which frees the reply in the guest, as soon as the call
@@ -21,8 +23,8 @@
 use std::collections::HashSet;
 
 use crate::secrets_provider::{Pattern, ProviderError};
-use crate::value::SecretText;
-use crate::wasm::bindings::{GuestError, GuestMatched};
+use crate::value::{SecretBytes, SecretText, StoredValue};
+use crate::wasm::bindings::{GuestBytes, GuestChanges, GuestError, GuestMatched, GuestValue};
 use crate::wasm::guest_text::{MAX_VALUE_BYTES, escaped, name_problem, value_problem};
 
 /// How much a `list` or bulk reply may hold.
@@ -66,17 +68,44 @@ fn refused(problem: impl std::fmt::Display) -> Refused {
     )))
 }
 
-/// A name with its value or its own error, as a bulk reply gives them.
-pub(crate) type Matched = (String, Result<SecretText, GuestError>);
+/// The longest version a guest may give (an opaque tag: a revision, a
+/// file's identity, a version id).
+pub(crate) const MAX_VERSION_BYTES: usize = 256;
 
-/// The reply of `get`: the value, unless it is too large.
-pub(crate) fn checked_value(value: String) -> Result<SecretText, Refused> {
-    let problem = value_problem(value.len());
-    let value = SecretText::new(value);
-    match problem {
-        None => Ok(value),
-        Some(problem) => Err(refused(problem)),
+/// A value as the host keeps it, with the guest's version of it.
+pub(crate) type Versioned = (StoredValue, Option<String>);
+
+/// A name with its value or its own error, as a bulk reply gives them.
+pub(crate) type Matched = (String, Result<Versioned, GuestError>);
+
+/// A guest's value made a zeroizing one, before any check.
+fn stored(value: GuestValue) -> (StoredValue, Option<String>) {
+    let stored = match value.value {
+        GuestBytes::Text(text) => StoredValue::Text(SecretText::new(text)),
+        GuestBytes::Bytes(bytes) => StoredValue::Bytes(SecretBytes::new(bytes)),
+    };
+    (stored, value.version)
+}
+
+/// Refuses a value that is too large or a version that is too long.
+fn check_versioned(versioned: &Versioned) -> Result<(), Refused> {
+    if let Some(problem) = value_problem(versioned.0.len()) {
+        return Err(refused(problem));
     }
+    match &versioned.1 {
+        Some(version) if version.len() > MAX_VERSION_BYTES => Err(refused(format_args!(
+            "a version of {} bytes (at most {MAX_VERSION_BYTES})",
+            version.len()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// The reply of `get`: the value and its version, unless one is too large.
+pub(crate) fn checked_value(value: GuestValue) -> Result<Versioned, Refused> {
+    let versioned = stored(value);
+    check_versioned(&versioned)?;
+    Ok(versioned)
 }
 
 /// The reply of `list` for `pattern`.
@@ -99,13 +128,13 @@ pub(crate) fn checked_matches(
     caps: ReplyCaps,
 ) -> Result<Vec<Matched>, Refused> {
     // Values into secrets first: whatever is refused below is wiped.
-    let matched: Vec<(String, Result<SecretText, GuestError>)> = matched
+    let matched: Vec<Matched> = matched
         .into_iter()
-        .map(|entry| (entry.name, entry.value.map(SecretText::new)))
+        .map(|entry| (entry.name, entry.value.map(stored)))
         .collect();
     let sizes = matched
         .iter()
-        .map(|(name, value)| name.len() + value.as_ref().map_or(0, |value| value.expose().len()));
+        .map(|(name, value)| name.len() + value.as_ref().map_or(0, |value| value.0.len()));
     within_caps(matched.len(), sizes, caps)?;
     let mut seen = HashSet::with_capacity(matched.len());
     let mut out = Vec::with_capacity(matched.len());
@@ -117,16 +146,70 @@ pub(crate) fn checked_matches(
                 escaped(&name)
             )));
         }
-        let value = match value {
-            Ok(value) => match value_problem(value.expose().len()) {
-                None => Ok(value),
-                Some(problem) => return Err(refused(problem)),
-            },
-            Err(e) => Err(e),
-        };
+        if let Ok(versioned) = &value {
+            check_versioned(versioned)?;
+        }
         out.push((name, value));
     }
     Ok(out)
+}
+
+/// What a checked change check found: the names to fetch again (changed
+/// or added) and the held names that are gone.
+pub(crate) struct CheckedChanges {
+    /// Changed and added names, each once.
+    pub(crate) fetch: Vec<String>,
+    /// Held names that no longer exist.
+    pub(crate) gone: Vec<String>,
+}
+
+/// The reply of `changes` about `held` names and `patterns`: `None` when
+/// the provider cannot tell. A changed or gone name must be held, an
+/// added one must match a pattern and not be held; every list is within
+/// `caps`.
+pub(crate) fn checked_changes(
+    changes: GuestChanges,
+    held: &HashSet<&str>,
+    patterns: &[Pattern],
+    caps: ReplyCaps,
+) -> Result<Option<CheckedChanges>, Refused> {
+    let GuestChanges::Known {
+        changed,
+        added,
+        gone,
+    } = changes
+    else {
+        return Ok(None);
+    };
+    let count = changed.len() + added.len() + gone.len();
+    let sizes = changed.iter().chain(&added).chain(&gone).map(String::len);
+    within_caps(count, sizes, caps)?;
+    for name in changed.iter().chain(&gone) {
+        if let Some(problem) = name_problem(name) {
+            return Err(refused(problem));
+        }
+        if !held.contains(name.as_str()) {
+            return Err(refused(format_args!(
+                "a change of {:?}, which the host does not hold",
+                escaped(name)
+            )));
+        }
+    }
+    for name in &added {
+        if let Some(problem) = name_problem(name) {
+            return Err(refused(problem));
+        }
+        if held.contains(name.as_str()) || !patterns.iter().any(|p| p.matches(name)) {
+            return Err(refused(format_args!(
+                "{:?} as added, which is held or matches no pattern",
+                escaped(name)
+            )));
+        }
+    }
+    let mut fetch: Vec<String> = changed.into_iter().chain(added).collect();
+    fetch.sort_unstable();
+    fetch.dedup();
+    Ok(Some(CheckedChanges { fetch, gone }))
 }
 
 /// Refuses a reply of `count` entries of `sizes` bytes beyond `caps`.
@@ -179,7 +262,7 @@ mod tests {
     fn matched(name: &str, value: &str) -> GuestMatched {
         GuestMatched {
             name: name.into(),
-            value: Ok(value.into()),
+            value: Ok(GuestValue::from(value.to_owned())),
         }
     }
 

@@ -71,6 +71,8 @@ pub(crate) struct CallProblems(Arc<Accounts>);
 struct Accounts {
     kept: Mutex<Vec<(BackendProblem, String)>>,
     waiting: Mutex<Vec<String>>,
+    /// Requests sent to granted hosts since the last `take_sent`.
+    sent: std::sync::atomic::AtomicU64,
 }
 
 impl CallProblems {
@@ -87,6 +89,12 @@ impl CallProblems {
     /// The accounts since the last call to `take`, which starts afresh.
     pub(crate) fn take(&self) -> Vec<(BackendProblem, String)> {
         std::mem::take(&mut *self.0.kept.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// How many requests went out to granted hosts since the last call
+    /// to this, which starts the count afresh.
+    pub(crate) fn take_sent(&self) -> u64 {
+        self.0.sent.swap(0, std::sync::atomic::Ordering::Relaxed)
     }
 
     /// A host a request is waiting on now (its response head has not
@@ -254,6 +262,10 @@ impl WasiHttpHooks for HttpGrants {
         let problems = self.problems.clone();
         let guest = Arc::clone(&self.guest);
         let target = target_of(request.uri());
+        self.problems
+            .0
+            .sent
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let waiting = problems.wait_for(&target);
         Box::new(async move {
             #[cfg(test)]

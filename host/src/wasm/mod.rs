@@ -47,7 +47,7 @@ mod warning_limit;
 #[cfg(feature = "fuzzing")]
 pub(crate) mod fuzzing {
     use crate::secrets_provider::Pattern;
-    use crate::wasm::bindings::GuestMatched;
+    use crate::wasm::bindings::{GuestMatched, GuestValue};
     use crate::wasm::guest_reply::{ReplyCaps, checked_matches, checked_names};
     pub(crate) use crate::wasm::guest_text::escaped;
 
@@ -70,7 +70,7 @@ pub(crate) mod fuzzing {
             .into_iter()
             .map(|(name, value)| GuestMatched {
                 name,
-                value: Ok(value),
+                value: Ok(GuestValue::from(value)),
             })
             .collect();
         checked_matches(matched, pattern, CAPS)
@@ -81,6 +81,7 @@ pub(crate) mod fuzzing {
 
 pub use app::{AllowList, AppOutcome, AppPolicy, AppStdio, WasmApp};
 pub use compile_cache::CompileCache;
+pub use guest_calls::{CallCounts, Calls};
 pub use provider_host::WasmProvider;
 pub(crate) use settings::{ALLOW_FIELDS, LIMIT_FIELDS, TLS_FIELDS};
 pub use settings::{Grants, HostGrant, Limits, TlsSettings, WasmSettings};

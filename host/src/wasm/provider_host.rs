@@ -28,14 +28,17 @@ use zeroize::Zeroize;
 use crate::config::WasmSettings;
 use crate::error::{Error, Result};
 use crate::secrets_provider::{
-    BackendProblem, MatchedSecret, Pattern, ProviderError, SecretsProvider,
+    BackendProblem, HeldSecret, MatchedSecret, Pattern, ProviderError, Refreshed, SecretsProvider,
+    refresh_by_rereading,
 };
 use crate::value::StoredValue;
-use crate::wasm::bindings::{GuestError, Provider, ProviderPre};
+use crate::wasm::bindings::{GuestError, PROVIDER_0_1, PROVIDER_0_2, v0_1, v0_2};
 use crate::wasm::compile_cache::CompileCache;
 use crate::wasm::component_loading::{World, load_component};
 use crate::wasm::engine::{deadline_ticks, shared_engine};
-use crate::wasm::guest_calls::{GetMatching, GetValue, GuestCall, ListNames};
+use crate::wasm::guest_calls::{
+    CallCounts, CallKind, Calls, Changes, GetMatching, GetValue, Guest, GuestCall, ListNames,
+};
 use crate::wasm::guest_reply::{Refused, ReplyCaps};
 use crate::wasm::guest_text::{DEBUG_DETAIL_CHARS, MAX_VALUE_BYTES, escaped, escaped_at_length};
 use crate::wasm::guest_trap::{Stop, stop_cause};
@@ -52,12 +55,13 @@ use crate::wasm::warning_limit::WarningLimit;
 pub struct WasmProvider {
     backend: Arc<str>,
     engine: Engine,
-    pre: ProviderPre<GuestState>,
+    pre: ProviderPre,
     settings: WasmSettings,
     tls: TlsClient,
     warnings: Arc<WarningLimit>,
     idle: Mutex<Vec<Instance>>,
     slots: Semaphore,
+    calls: CallCounts,
     /// The backend's own thread pool, when its grants could stall.
     stall_pool: Option<StallPool>,
 }
@@ -67,7 +71,63 @@ struct Instance {
     /// Dropped on the blocking pool when the instance's grants could
     /// stall (closing its files could wait on their filesystem).
     store: DropOffThread<Store<GuestState>>,
-    guest: Provider,
+    guest: Guest,
+}
+
+/// A linked provider component, by the version of the interface it
+/// exports.
+enum ProviderPre {
+    /// `processpype:secrets/provider@0.2.0`.
+    V0_2(v0_2::ProviderComponentPre<GuestState>),
+    /// `processpype:secrets/backend@0.1.0`.
+    V0_1(v0_1::ProviderPre<GuestState>),
+}
+
+impl ProviderPre {
+    /// The version's pre-instance for `linked`: 0.2.0 when the component
+    /// exports it, else 0.1.0; a component with neither is refused, naming
+    /// the provider interface it exports (if any) and the versions this
+    /// host serves.
+    fn of(linked: wasmtime::component::InstancePre<GuestState>) -> wasmtime::Result<Self> {
+        let exports = exported_names(&linked);
+        if exports.iter().any(|name| name == PROVIDER_0_2) {
+            return Ok(ProviderPre::V0_2(v0_2::ProviderComponentPre::new(linked)?));
+        }
+        if exports.iter().any(|name| name == PROVIDER_0_1) {
+            return Ok(ProviderPre::V0_1(v0_1::ProviderPre::new(linked)?));
+        }
+        let found: Vec<&str> = exports
+            .iter()
+            .map(String::as_str)
+            .filter(|name| name.starts_with("processpype:secrets/"))
+            .collect();
+        Err(wasmtime::format_err!(
+            "{}; this host serves {PROVIDER_0_2} and {PROVIDER_0_1}",
+            if found.is_empty() {
+                "it exports no processpype:secrets interface".to_owned()
+            } else {
+                format!("it exports {}", found.join(", "))
+            }
+        ))
+    }
+
+    /// The version of the interface, as written in the WIT package.
+    fn version(&self) -> &'static str {
+        match self {
+            ProviderPre::V0_2(_) => "0.2.0",
+            ProviderPre::V0_1(_) => "0.1.0",
+        }
+    }
+}
+
+/// The names of the interfaces `linked`'s component exports.
+fn exported_names(linked: &wasmtime::component::InstancePre<GuestState>) -> Vec<String> {
+    let component = linked.component();
+    component
+        .component_type()
+        .exports(component.engine())
+        .map(|(name, _)| name.to_owned())
+        .collect()
 }
 
 impl std::fmt::Debug for WasmProvider {
@@ -105,6 +165,7 @@ impl WasmProvider {
             path = %settings.path.display(),
             read_and_compile_us = loaded.compiled.as_micros(),
             link_us = loaded.linked.as_micros(),
+            interface = loaded.pre.version(),
             "wasm backend loaded"
         );
         let pre = loaded.pre;
@@ -125,7 +186,20 @@ impl WasmProvider {
             warnings: Arc::new(WarningLimit::new(format!("backend {}", escaped(backend)))),
             idle: Mutex::new(Vec::new()),
             slots: Semaphore::new(settings.limits.instances),
+            calls: CallCounts::default(),
         })
+    }
+
+    /// How many calls of each kind this backend has made into its
+    /// component so far.
+    pub fn calls(&self) -> Calls {
+        self.calls.snapshot()
+    }
+
+    /// The version of the provider interface the component exports
+    /// (`"0.2.0"`, `"0.1.0"`).
+    pub fn interface_version(&self) -> &'static str {
+        self.pre.version()
     }
 
     fn time_limit(&self) -> Duration {
@@ -165,6 +239,12 @@ impl WasmProvider {
         ),
         ProviderError,
     > {
+        if !matches!(
+            (C::KIND, &self.pre),
+            (CallKind::Changes, ProviderPre::V0_1(_))
+        ) {
+            self.calls.count(C::KIND);
+        }
         let _turn = self
             .slots
             .acquire()
@@ -222,6 +302,8 @@ impl WasmProvider {
             }
         };
         let problems = instance.store.data().call_problems().take();
+        self.calls
+            .count_requests(instance.store.data().call_problems().take_sent());
         self.idle
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -270,8 +352,12 @@ impl WasmProvider {
         store.limiter(|state| &mut state.memory);
         store.set_hostcall_fuel(self.reply_caps().lift_fuel());
         begin_call(&mut store, ticks);
-        let guest = match self.pre.instantiate_async(&mut *store).await {
-            Ok(guest) => guest,
+        let instantiated = match &self.pre {
+            ProviderPre::V0_2(pre) => pre.instantiate_async(&mut *store).await.map(Ok),
+            ProviderPre::V0_1(pre) => pre.instantiate_async(&mut *store).await.map(Err),
+        };
+        let instantiated = match instantiated {
+            Ok(instantiated) => instantiated,
             Err(e) => return Err(self.trap_error(&store, &e)),
         };
         // Wiped however this ends: also when the call's time runs out
@@ -283,14 +369,31 @@ impl WasmProvider {
                 .map(|(key, value)| (key.clone(), value.expose().to_owned()))
                 .collect(),
         );
-        let setup = guest
-            .processpype_secrets_backend()
-            .call_setup(&mut *store, &config.0)
-            .await;
+        let setup: wasmtime::Result<std::result::Result<Guest, GuestError>> = match instantiated {
+            Ok(exports) => exports
+                .processpype_secrets_provider()
+                .provider()
+                .call_create(&mut *store, &config.0)
+                .await
+                .map(|created| {
+                    created
+                        .map(|provider| Guest::V0_2 { exports, provider })
+                        .map_err(GuestError::from)
+                }),
+            Err(exports) => exports
+                .processpype_secrets_backend()
+                .call_setup(&mut *store, &config.0)
+                .await
+                .map(|set_up| {
+                    set_up
+                        .map(|()| Guest::V0_1(exports))
+                        .map_err(GuestError::from)
+                }),
+        };
         drop(config);
         store.data().log.end_call();
         match setup {
-            Ok(Ok(())) => {
+            Ok(Ok(guest)) => {
                 // What failed during a set-up that worked is not the call's.
                 store.data().call_problems().take();
                 Ok(Instance { store, guest })
@@ -405,11 +508,12 @@ fn worst(problems: &[(BackendProblem, String)]) -> Option<BackendProblem> {
         .find(|kind| problems.iter().any(|(k, _)| k == kind))
 }
 
-/// What a provider component must be: the provider world.
-static PROVIDER_WORLD: World<GuestState, ProviderPre<GuestState>> = World {
+/// What a provider component must be: a provider of a version this host
+/// serves.
+static PROVIDER_WORLD: World<GuestState, ProviderPre> = World {
     missing_import: "needs an import this host does not grant",
-    missing_export: "does not export processpype:secrets/backend@0.1.0",
-    typed: ProviderPre::new,
+    missing_export: "is not a provider this host can serve",
+    typed: ProviderPre::of,
 };
 
 /// The glob a guest is sent for `pattern` (an exact name has its wildcard
@@ -425,10 +529,15 @@ fn wire_pattern(pattern: &Pattern) -> String {
 #[async_trait]
 impl SecretsProvider for WasmProvider {
     async fn get(&self, name: &str) -> std::result::Result<StoredValue, ProviderError> {
+        self.get_versioned(name).await.map(|(value, _)| value)
+    }
+
+    async fn get_versioned(
+        &self,
+        name: &str,
+    ) -> std::result::Result<(StoredValue, Option<String>), ProviderError> {
         let (answer, problems) = self.call(GetValue(name)).await?;
-        answer
-            .map(StoredValue::Text)
-            .map_err(|e| guest_error(e, &problems, false))
+        answer.map_err(|e| guest_error(e, &problems, false))
     }
 
     async fn list(&self, pattern: &Pattern) -> std::result::Result<Vec<String>, ProviderError> {
@@ -446,15 +555,59 @@ impl SecretsProvider for WasmProvider {
         let matched = answer.map_err(|e| guest_error(e, &problems, false))?;
         Ok(matched
             .into_iter()
-            .map(|(name, value)| {
-                MatchedSecret::new(
+            .map(|(name, value)| match value {
+                Ok((value, version)) => MatchedSecret {
                     name,
-                    value
-                        .map(StoredValue::Text)
-                        .map_err(|e| guest_error(e, &problems, false)),
-                )
+                    value: Ok(value),
+                    version,
+                },
+                Err(e) => MatchedSecret::new(name, Err(guest_error(e, &problems, false))),
             })
             .collect())
+    }
+
+    /// A 0.2.0 provider is asked what changed (`changes`); the names it
+    /// says changed or appeared are read again, one `get` each. A provider
+    /// that cannot tell, or a 0.1.0 one, is re-read.
+    async fn refresh(
+        &self,
+        held: &[HeldSecret<'_>],
+        patterns: &[Pattern],
+    ) -> std::result::Result<Refreshed, ProviderError> {
+        if matches!(self.pre, ProviderPre::V0_1(_)) {
+            return refresh_by_rereading(self, held, patterns).await;
+        }
+        let call = Changes {
+            held: held
+                .iter()
+                .map(|h| v0_2::HeldSecret {
+                    name: h.name.to_owned(),
+                    version: h.version.map(str::to_owned),
+                })
+                .collect(),
+            globs: patterns.iter().map(wire_pattern).collect(),
+            patterns,
+        };
+        let (answer, problems) = self.call(call).await?;
+        let Some(changes) = answer.map_err(|e| guest_error(e, &problems, false))? else {
+            return refresh_by_rereading(self, held, patterns).await;
+        };
+        let mut refreshed = Refreshed {
+            current: Vec::with_capacity(changes.fetch.len()),
+            gone: changes.gone,
+        };
+        for name in changes.fetch {
+            match self.get_versioned(&name).await {
+                Ok((value, version)) => refreshed.current.push(MatchedSecret {
+                    name,
+                    value: Ok(value),
+                    version,
+                }),
+                Err(ProviderError::NotFound) => refreshed.gone.push(name),
+                Err(e) => refreshed.current.push(MatchedSecret::new(name, Err(e))),
+            }
+        }
+        Ok(refreshed)
     }
 }
 

@@ -14,7 +14,8 @@
 //! ```
 //!
 //! - One file per secret: the name is the file name, the value its content,
-//!   exactly (a trailing newline is part of the value).
+//!   exactly (a trailing newline is part of the value): text when the file
+//!   is UTF-8, bytes otherwise (a key store, a keytab).
 //! - Names starting with `.` are not secrets: that hides Kubernetes' `..data`
 //!   link and its timestamped `..2024_...` directories. Directories are not
 //!   secrets either.
@@ -28,16 +29,34 @@
 //!   `status::Stamp`). A rotated Kubernetes secret resolves to a new
 //!   file; an edited file has new times. So a get always sees the file as
 //!   it is, at the cost of one `stat` instead of an open and reads.
+//! - A value's version is the identity of the file it was read from: the
+//!   path it resolved to (for a link, which of the kubelet's timestamped
+//!   directories) with the file's size and modification and status-change
+//!   times. It is given only once the file's times are settled (see
+//!   `status::Stamp::settled`); a value read from a file changed a moment
+//!   ago comes without one, so a change check reports it changed until a
+//!   read gives it a version.
+//! - Change detection (`changes`) reads no file: it resolves and `stat`s
+//!   each held name (changed when its identity differs or cannot be
+//!   trusted yet, gone when it is no longer a file) and, when there are
+//!   patterns, lists the directory once for the names they match that are
+//!   not held (added).
+//!
+//! With the cargo feature `wit-0-1` the crate builds as a
+//! `processpype:secrets@0.1.0` component instead (`tests/guests/dir-v0-1`
+//! builds it that way, as a test fixture).
 
 mod status;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::SystemTime;
 
-use pp_secrets_guest::{Config, Error, Pattern, Provider};
+use pp_secrets_guest::{
+    ChangeSet, Changes, Config, Error, Held, Pattern, Provider, StoredValue, Value,
+};
 use zeroize::Zeroize;
 
 use status::{Kind, Stamp, Status, lstat, lstat_in};
@@ -66,18 +85,21 @@ struct Kept {
 struct KeptValue {
     place: Place,
     stamp: Stamp,
-    value: String,
+    value: StoredValue,
 }
 
 impl Drop for KeptValue {
     fn drop(&mut self) {
-        self.value.zeroize();
+        match &mut self.value {
+            StoredValue::Text(text) => text.zeroize(),
+            StoredValue::Bytes(bytes) => bytes.zeroize(),
+        }
     }
 }
 
 impl Kept {
     /// The value kept for `name`, if it was read from `place` with `stamp`.
-    fn get(&self, name: &str, place: &Place, stamp: &Stamp) -> Option<String> {
+    fn get(&self, name: &str, place: &Place, stamp: &Stamp) -> Option<StoredValue> {
         self.values
             .get(name)
             .filter(|kept| kept.stamp == *stamp && kept.place == *place)
@@ -85,7 +107,7 @@ impl Kept {
     }
 
     /// Keeps `value`, read from `place` with `stamp`, when it fits.
-    fn keep(&mut self, name: &str, place: Place, stamp: Stamp, value: &str) {
+    fn keep(&mut self, name: &str, place: Place, stamp: Stamp, value: &StoredValue) {
         self.forget(name);
         if value.len() > MAX_KEPT_VALUE || self.bytes + value.len() > MAX_KEPT_TOTAL {
             return;
@@ -94,7 +116,7 @@ impl Kept {
         let kept = KeptValue {
             place,
             stamp,
-            value: value.to_owned(),
+            value: value.clone(),
         };
         self.values.insert(name.to_owned(), kept);
     }
@@ -107,7 +129,7 @@ impl Kept {
 }
 
 impl Provider for DirProvider {
-    fn setup(config: Config) -> Result<Self, Error> {
+    fn create(config: Config) -> Result<Self, Error> {
         let dir = config
             .get("dir")
             .filter(|d| !d.is_empty())
@@ -125,11 +147,35 @@ impl Provider for DirProvider {
         })
     }
 
-    fn get(&self, name: &str) -> Result<String, Error> {
+    fn get(&self, name: &str) -> Result<Value, Error> {
         self.get_with_clock(name, SystemTime::now)
     }
 
     fn list(&self, pattern: &Pattern) -> Result<Vec<String>, Error> {
+        self.list_where(|name| pattern.matches(name))
+    }
+
+    fn changes(&self, held: &[Held], patterns: &[Pattern]) -> Result<Changes, Error> {
+        self.changes_at(held, patterns, SystemTime::now())
+    }
+}
+
+/// What a change check finds for a held name.
+#[derive(Debug, PartialEq, Eq)]
+enum Found {
+    /// A file, with its version (`None` while its times are not settled).
+    File(Option<String>),
+    /// No such secret (no entry, or not a file): gone.
+    Missing,
+    /// It cannot be looked at (a link leading out, an I/O error): reported
+    /// changed, so that the host's get says why.
+    Unreadable,
+}
+
+impl DirProvider {
+    /// The secret names (files, through links that stay inside) of the
+    /// directory for which `wanted` holds.
+    fn list_where(&self, wanted: impl Fn(&str) -> bool) -> Result<Vec<String>, Error> {
         let entries = std::fs::read_dir(&self.dir)
             .map_err(|e| Error::backend(format!("cannot list {}: {e}", self.dir.display())))?;
         let mut names = Vec::new();
@@ -139,7 +185,7 @@ impl Provider for DirProvider {
             let Ok(name) = entry.file_name().into_string() else {
                 continue;
             };
-            if !is_secret_name(&name) || !pattern.matches(&name) {
+            if !is_secret_name(&name) || !wanted(&name) {
                 continue;
             }
             // Only files (through links that stay inside) are secrets.
@@ -152,9 +198,66 @@ impl Provider for DirProvider {
         }
         Ok(names)
     }
-}
 
-impl DirProvider {
+    /// [`Provider::changes`] at the time `now`: one resolve (a `stat`, more
+    /// for links) per held name, and one listing of the directory when
+    /// there are patterns. No file is read.
+    fn changes_at(
+        &self,
+        held: &[Held],
+        patterns: &[Pattern],
+        now: SystemTime,
+    ) -> Result<Changes, Error> {
+        let mut current: Vec<(String, Option<String>)> = Vec::with_capacity(held.len());
+        for h in held {
+            match self.find(&h.name, now) {
+                Found::File(version) => current.push((h.name.clone(), version)),
+                Found::Missing => {}
+                Found::Unreadable => current.push((h.name.clone(), None)),
+            }
+        }
+        if !patterns.is_empty() {
+            let held_names: HashSet<&str> = held.iter().map(|h| h.name.as_str()).collect();
+            let added = self.list_where(|name| {
+                !held_names.contains(name) && patterns.iter().any(|p| p.matches(name))
+            })?;
+            current.extend(added.into_iter().map(|name| (name, None)));
+        }
+        Ok(Changes::Known(ChangeSet::compare(held, current)))
+    }
+
+    /// What is under `name` now, with the version a get would give it.
+    fn find(&self, name: &str, now: SystemTime) -> Found {
+        if !is_secret_name(name) {
+            return Found::Missing;
+        }
+        match self.resolve(name) {
+            Ok((
+                place,
+                Ok(Status {
+                    kind: Kind::File,
+                    stamp,
+                }),
+            )) => Found::File(stamp.settled(now).then(|| self.version(&place, &stamp))),
+            Ok((_, Ok(_))) => Found::Missing,
+            Ok((_, Err(e))) if e.kind() == std::io::ErrorKind::NotFound => Found::Missing,
+            Ok((_, Err(_))) | Err(_) => Found::Unreadable,
+        }
+    }
+
+    /// The version of a value read from the file at `place` with `stamp`:
+    /// the file's identity.
+    fn version(&self, place: &Place, stamp: &Stamp) -> String {
+        match place {
+            Place::Entry => stamp.tag(),
+            Place::Linked(path) => format!(
+                "{}@{}",
+                stamp.tag(),
+                path.strip_prefix(&self.dir).unwrap_or(path).display()
+            ),
+        }
+    }
+
     /// [`Provider::get`], with `clock` telling the time when the file is
     /// read (asked only then, before the read: a change after it has later
     /// times).
@@ -162,7 +265,7 @@ impl DirProvider {
         &self,
         name: &str,
         clock: impl FnOnce() -> SystemTime,
-    ) -> Result<String, Error> {
+    ) -> Result<Value, Error> {
         if !is_secret_name(name) {
             return Err(Error::not_found(name));
         }
@@ -179,21 +282,21 @@ impl DirProvider {
             }
             Err(e) => return Err(Error::backend(format!("cannot read secret {name}: {e}"))),
         };
+        // A kept value's stamp was settled when it was kept, and still is.
         if let Some(value) = self.kept().get(name, &place, &stamp) {
-            return Ok(value);
+            return Ok(Value::from(value).with_version(self.version(&place, &stamp)));
         }
         let now = clock();
         let bytes = read_file(&place.path(&self.dir, name))
             .map_err(|e| Error::backend(format!("cannot read secret {name}: {e}")))?;
-        let value = String::from_utf8(bytes)
-            .map_err(|_| Error::backend(format!("secret {name} is not valid UTF-8")))?;
-        let mut kept = self.kept();
-        if stamp.settled(now) {
-            kept.keep(name, place, stamp, &value);
-        } else {
-            kept.forget(name);
+        let value = StoredValue::text_or_bytes(bytes);
+        if !stamp.settled(now) {
+            self.kept().forget(name);
+            return Ok(value.into());
         }
-        Ok(value)
+        let version = self.version(&place, &stamp);
+        self.kept().keep(name, place, stamp, &value);
+        Ok(Value::from(value).with_version(version))
     }
 
     fn kept(&self) -> MutexGuard<'_, Kept> {
@@ -353,7 +456,15 @@ mod tests {
 
     fn provider(dir: &Path) -> DirProvider {
         let config = Config::from([("dir".to_owned(), dir.display().to_string())]);
-        DirProvider::setup(config).expect("setup")
+        DirProvider::create(config).expect("create")
+    }
+
+    /// The text a get served (a test failure when it served bytes).
+    fn text(value: Result<Value, Error>) -> Result<String, Error> {
+        value.map(|v| match v.stored {
+            StoredValue::Text(text) => text,
+            StoredValue::Bytes(_) => panic!("served bytes, not text"),
+        })
     }
 
     fn sorted(mut names: Vec<String>) -> Vec<String> {
@@ -385,8 +496,8 @@ mod tests {
         std::fs::write(dir.path().join("db_password"), "pw\n").expect("write");
         std::fs::write(dir.path().join("api_key"), r#"{"k": 1}"#).expect("write");
         let p = provider(dir.path());
-        assert_eq!(p.get("db_password").as_deref(), Ok("pw\n"));
-        assert_eq!(p.get("api_key").as_deref(), Ok(r#"{"k": 1}"#));
+        assert_eq!(text(p.get("db_password")).as_deref(), Ok("pw\n"));
+        assert_eq!(text(p.get("api_key")).as_deref(), Ok(r#"{"k": 1}"#));
         assert_eq!(
             sorted(p.list(&Pattern::new("*").expect("glob")).expect("lists")),
             ["api_key", "db_password"]
@@ -405,7 +516,7 @@ mod tests {
             sorted(p.list(&Pattern::new("*").expect("glob")).expect("lists")),
             ["password", "username"]
         );
-        assert_eq!(p.get("password").as_deref(), Ok("s3cret\n"));
+        assert_eq!(text(p.get("password")).as_deref(), Ok("s3cret\n"));
         assert!(matches!(p.get("..data"), Err(Error::NotFound(_))));
     }
 
@@ -474,14 +585,23 @@ mod tests {
         let file = dir.path().join("token");
         std::fs::write(&file, "first").expect("write");
         let p = provider(dir.path());
-        assert_eq!(p.get_with_clock("token", later).as_deref(), Ok("first"));
+        assert_eq!(
+            text(p.get_with_clock("token", later)).as_deref(),
+            Ok("first")
+        );
         assert_eq!(kept_names(&p), ["token"]);
-        assert_eq!(p.get_with_clock("token", later).as_deref(), Ok("first"));
+        assert_eq!(
+            text(p.get_with_clock("token", later)).as_deref(),
+            Ok("first")
+        );
 
         // Same length, written in place.
         tick();
         std::fs::write(&file, "again").expect("write");
-        assert_eq!(p.get_with_clock("token", later).as_deref(), Ok("again"));
+        assert_eq!(
+            text(p.get_with_clock("token", later)).as_deref(),
+            Ok("again")
+        );
 
         // Replaced by a rename, with the old modification time.
         tick();
@@ -496,7 +616,10 @@ mod tests {
             .and_then(|f| f.set_modified(old_time))
             .expect("set mtime");
         std::fs::rename(&next, &file).expect("rename");
-        assert_eq!(p.get_with_clock("token", later).as_deref(), Ok("third"));
+        assert_eq!(
+            text(p.get_with_clock("token", later)).as_deref(),
+            Ok("third")
+        );
 
         std::fs::remove_file(&file).expect("remove");
         assert!(matches!(p.get("token"), Err(Error::NotFound(_))));
@@ -507,7 +630,7 @@ mod tests {
         let volume = kubernetes_volume();
         let p = provider(volume.path());
         assert_eq!(
-            p.get_with_clock("password", later).as_deref(),
+            text(p.get_with_clock("password", later)).as_deref(),
             Ok("s3cret\n")
         );
         assert_eq!(kept_names(&p), ["password"]);
@@ -521,7 +644,7 @@ mod tests {
         symlink("..2026_11_29_08_00_00.000000002", &swap).expect("link");
         std::fs::rename(&swap, volume.path().join("..data")).expect("swap");
         assert_eq!(
-            p.get_with_clock("password", later).as_deref(),
+            text(p.get_with_clock("password", later)).as_deref(),
             Ok("r0tated")
         );
     }
@@ -531,11 +654,11 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(dir.path().join("fresh"), "v1").expect("write");
         let p = provider(dir.path());
-        assert_eq!(p.get("fresh").as_deref(), Ok("v1"));
+        assert_eq!(text(p.get("fresh")).as_deref(), Ok("v1"));
         assert!(kept_names(&p).is_empty(), "its times could repeat");
         // Within the same tick, with the same length: still seen.
         std::fs::write(dir.path().join("fresh"), "v2").expect("write");
-        assert_eq!(p.get("fresh").as_deref(), Ok("v2"));
+        assert_eq!(text(p.get("fresh")).as_deref(), Ok("v2"));
     }
 
     #[test]
@@ -545,26 +668,169 @@ mod tests {
         std::fs::write(dir.path().join("big"), &big).expect("write");
         std::fs::write(dir.path().join("small"), "s").expect("write");
         let p = provider(dir.path());
-        assert_eq!(p.get_with_clock("big", later).as_deref(), Ok(big.as_str()));
-        assert_eq!(p.get_with_clock("small", later).as_deref(), Ok("s"));
+        assert_eq!(
+            text(p.get_with_clock("big", later)).as_deref(),
+            Ok(big.as_str())
+        );
+        assert_eq!(text(p.get_with_clock("small", later)).as_deref(), Ok("s"));
         assert_eq!(kept_names(&p), ["small"]);
         assert_eq!(p.kept().bytes, 1);
     }
 
     #[test]
-    fn setup_needs_an_absolute_dir() {
-        assert!(DirProvider::setup(Config::new()).is_err());
+    fn create_needs_an_absolute_dir() {
+        assert!(DirProvider::create(Config::new()).is_err());
         let relative = Config::from([("dir".to_owned(), "run/secrets".to_owned())]);
-        assert!(DirProvider::setup(relative).is_err());
+        assert!(DirProvider::create(relative).is_err());
     }
 
     #[test]
-    fn non_utf8_content_is_a_backend_error() {
+    fn non_utf8_content_is_served_as_bytes_and_kept_like_text() {
         let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(dir.path().join("bin"), [0xff, 0xfe]).expect("write");
-        assert!(matches!(
-            provider(dir.path()).get("bin"),
-            Err(Error::Backend(_))
+        std::fs::write(dir.path().join("bin"), [0xff, 0xfe, 0]).expect("write");
+        std::fs::write(dir.path().join("utf8"), "é").expect("write");
+        let p = provider(dir.path());
+        let served = p.get_with_clock("bin", later).expect("served");
+        assert_eq!(served.stored, StoredValue::Bytes(vec![0xff, 0xfe, 0]));
+        assert_eq!(kept_names(&p), ["bin"]);
+        assert_eq!(p.get_with_clock("bin", later), Ok(served));
+        assert_eq!(text(p.get("utf8")).as_deref(), Ok("é"));
+    }
+
+    fn held(name: &str, version: Option<String>) -> Held {
+        Held {
+            name: name.to_owned(),
+            version,
+        }
+    }
+
+    fn version_of(p: &DirProvider, name: &str) -> Option<String> {
+        p.get_with_clock(name, later).expect("served").version
+    }
+
+    fn known(changes: Result<Changes, Error>) -> ChangeSet {
+        match changes {
+            Ok(Changes::Known(set)) => set,
+            other => panic!("not known: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_settled_file_has_its_identity_as_version_and_a_fresh_one_none() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("token");
+        std::fs::write(&file, "first").expect("write");
+        let p = provider(dir.path());
+        assert_eq!(
+            p.get("token").expect("served").version,
+            None,
+            "just written"
+        );
+        let first = version_of(&p, "token").expect("a version");
+        assert_eq!(version_of(&p, "token").as_ref(), Some(&first), "kept");
+        tick();
+        std::fs::write(&file, "again").expect("write");
+        let second = version_of(&p, "token").expect("a version");
+        assert_ne!(first, second);
+    }
+
+    #[test]
+    fn a_kubelet_swap_changes_the_version() {
+        let volume = kubernetes_volume();
+        let p = provider(volume.path());
+        let before = version_of(&p, "password").expect("a version");
+        assert!(before.contains("@..2026_11_28"), "{before}");
+        let stamp = volume.path().join("..2026_11_29_08_00_00.000000002");
+        std::fs::create_dir(&stamp).expect("mkdir");
+        std::fs::write(stamp.join("password"), "r0tated").expect("write");
+        let swap = volume.path().join("..data_tmp");
+        symlink("..2026_11_29_08_00_00.000000002", &swap).expect("link");
+        std::fs::rename(&swap, volume.path().join("..data")).expect("swap");
+        let set = known(p.changes_at(&[held("password", Some(before.clone()))], &[], later()));
+        assert_eq!(set.changed, ["password"]);
+        assert_ne!(version_of(&p, "password"), Some(before));
+    }
+
+    #[test]
+    fn changes_report_changed_added_and_gone_by_identity() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for name in ["same", "edited", "deleted", "unversioned"] {
+            std::fs::write(dir.path().join(name), name).expect("write");
+        }
+        let p = provider(dir.path());
+        let held: Vec<Held> = ["same", "edited", "deleted"]
+            .into_iter()
+            .map(|name| held(name, version_of(&p, name)))
+            .chain([held("unversioned", None)])
+            .collect();
+        let all = [Pattern::new("*").expect("glob")];
+        assert_eq!(
+            known(p.changes_at(&held, &all, later())),
+            ChangeSet {
+                changed: vec!["unversioned".into()],
+                ..ChangeSet::default()
+            }
+        );
+
+        tick();
+        std::fs::write(dir.path().join("edited"), "other").expect("write");
+        std::fs::remove_file(dir.path().join("deleted")).expect("remove");
+        std::fs::write(dir.path().join("new"), "n").expect("write");
+        std::fs::write(dir.path().join("unmatched"), "u").expect("write");
+        std::fs::create_dir(dir.path().join("new_dir")).expect("mkdir");
+        let some = [
+            Pattern::new("n*").expect("glob"),
+            Pattern::new("s*").expect("glob"),
+        ];
+        let set = known(p.changes_at(&held, &some, later()));
+        assert_eq!(set.changed, ["edited", "unversioned"]);
+        assert_eq!(set.added, ["new"]);
+        assert_eq!(set.gone, ["deleted"]);
+
+        // Without patterns, only the held names are looked at.
+        let set = known(p.changes_at(&held, &[], later()));
+        assert!(set.added.is_empty());
+        assert_eq!(set.gone, ["deleted"]);
+    }
+
+    #[test]
+    fn changes_of_a_file_written_a_moment_ago_cannot_be_ruled_out() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("fresh"), "v1").expect("write");
+        let p = provider(dir.path());
+        let version = version_of(&p, "fresh");
+        let set = known(p.changes(&[held("fresh", version)], &[]));
+        assert_eq!(set.changed, ["fresh"], "its times could repeat");
+    }
+
+    #[test]
+    fn changes_of_unreadable_and_hidden_names() {
+        let outside = tempfile::tempdir().expect("tempdir");
+        let dir = tempfile::tempdir().expect("tempdir");
+        symlink(outside.path(), dir.path().join("escape")).expect("link");
+        std::fs::create_dir(dir.path().join("now_a_dir")).expect("mkdir");
+        let p = provider(dir.path());
+        let v = Some("1:0.000000000:0.000000000".to_owned());
+        let set = known(p.changes_at(
+            &[
+                held("escape", v.clone()),
+                held("now_a_dir", v.clone()),
+                held("..data", v),
+            ],
+            &[],
+            later(),
         ));
+        assert_eq!(set.changed, ["escape"], "a get says why");
+        assert_eq!(set.gone, ["now_a_dir", "..data"]);
+    }
+
+    #[test]
+    fn a_missing_directory_fails_the_check_only_when_listing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = provider(&dir.path().join("absent"));
+        let set = known(p.changes_at(&[held("a", Some("x".into()))], &[], later()));
+        assert_eq!(set.gone, ["a"]);
+        let all = [Pattern::new("*").expect("glob")];
+        assert!(p.changes_at(&[], &all, later()).is_err());
     }
 }

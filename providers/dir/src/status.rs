@@ -74,6 +74,22 @@ impl Stamp {
     }
 }
 
+impl Stamp {
+    /// The stamp as text: size, then modification and status-change times
+    /// (seconds and nanoseconds; `-` when unknown). Equal stamps give equal
+    /// text, different stamps different text.
+    pub(crate) fn tag(&self) -> String {
+        let time =
+            |t: Option<Time>| t.map_or_else(|| "-".to_owned(), |(s, n)| format!("{s}.{n:09}"));
+        format!(
+            "{}:{}:{}",
+            self.len,
+            time(self.modified),
+            time(self.changed)
+        )
+    }
+}
+
 /// What [`lstat`] found.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Status {
@@ -291,6 +307,16 @@ mod tests {
             ..stamp(990, 990)
         };
         assert!(!unknown.settled(now));
+    }
+
+    #[test]
+    fn the_tag_shows_size_and_both_times() {
+        assert_eq!(stamp(5, 7).tag(), "1:5.000000000:7.000000000");
+        let unknown = Stamp {
+            modified: None,
+            ..stamp(5, 7)
+        };
+        assert_eq!(unknown.tag(), "1:-:7.000000000");
     }
 
     #[test]

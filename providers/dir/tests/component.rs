@@ -1,5 +1,6 @@
-//! The Wasm build of this provider is a component of the `provider` world:
-//! it exports the `backend` interface of `processpype:secrets`.
+//! The Wasm build of this provider is a component of the
+//! `provider-component` world: it exports the `provider` interface of
+//! `processpype:secrets@0.2.0` (and not 0.1.0's `backend`).
 //!
 //! `tests/run.sh` builds the component before the tests run; under
 //! `CI=true` a missing build fails this test instead of skipping it.
@@ -17,7 +18,7 @@ fn component_path() -> PathBuf {
 }
 
 #[test]
-fn wasm_build_exports_the_backend_interface() {
+fn wasm_build_exports_the_0_2_provider_interface() {
     let path = component_path();
     let Ok(bytes) = std::fs::read(&path) else {
         let message = format!(
@@ -44,10 +45,21 @@ fn wasm_build_exports_the_backend_interface() {
         .keys()
         .map(|k| resolve.name_world_key(k))
         .collect();
-    assert!(
-        exports
-            .iter()
-            .any(|e| e == "processpype:secrets/backend@0.1.0"),
+    assert_eq!(
+        exports,
+        ["processpype:secrets/provider@0.2.0"],
         "exports: {exports:?}"
+    );
+    // The SDK's app bindings (the `manager` import) stay out of a provider.
+    let imports: Vec<String> = world
+        .imports
+        .keys()
+        .map(|k| resolve.name_world_key(k))
+        .collect();
+    assert!(
+        imports
+            .iter()
+            .all(|i| !i.starts_with("processpype:secrets/manager")),
+        "imports: {imports:?}"
     );
 }

@@ -264,3 +264,71 @@ fn a_slow_answer_is_cut_off_at_the_time_limit() {
     let value = block_on(secrets.get_raw("etcd:app/api_key")).expect("answers again");
     assert_eq!(value.expose(), "etcd-api-key");
 }
+
+/// A refresh of a 0.2.0 etcd provider asks what changed: one keys-only
+/// range request over the declaration's prefix when nothing did, and one
+/// more read per changed or added key.
+#[test]
+fn a_refresh_is_one_range_request_when_nothing_changed() {
+    if guest("etcd").is_none() {
+        return;
+    }
+    let keys: Vec<(String, String)> = (0..200)
+        .map(|i| (format!("app/k{i:03}"), format!("v{i}")))
+        .collect();
+    let keys: Vec<(&str, &str)> = keys.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let Some(server) = EtcdServer::start(&keys) else {
+        return;
+    };
+    let Some(component) = guest("etcd") else {
+        return;
+    };
+    let settings = etcd_settings(
+        &server.endpoint(),
+        &server.addr,
+        "      prefix: app/\n      refresh: { every: 1h }\n",
+    );
+    let secrets = manager(&format!(
+        "  backends:\n{}  load: [\"etcd:*\"]\n",
+        wasm_backend("etcd", &component, &settings)
+    ));
+    block_on(async {
+        assert_eq!(secrets.load().await.expect("loads").loaded(), 200);
+
+        let before = server.range_requests();
+        let report = secrets.refresh_now("etcd").await.expect("refreshes");
+        assert_eq!(report, Default::default());
+        assert_eq!(
+            server.range_requests() - before,
+            1,
+            "nothing changed: one request"
+        );
+
+        server.put("app/k007", "changed");
+        let before = server.range_requests();
+        let report = secrets.refresh_now("etcd").await.expect("refreshes");
+        assert_eq!(report.changed, ["k007"]);
+        assert_eq!(
+            server.range_requests() - before,
+            2,
+            "the check and one read"
+        );
+        assert_eq!(
+            secrets.get("etcd:k007").await.expect("cached").as_text(),
+            Some("changed")
+        );
+
+        server.delete("app/k008");
+        server.put("app/new", "fresh");
+        let before = server.range_requests();
+        let mut report = secrets.refresh_now("etcd").await.expect("refreshes");
+        report.changed.sort();
+        assert_eq!(report.added, ["new"]);
+        assert_eq!(report.removed, ["k008"]);
+        assert_eq!(
+            server.range_requests() - before,
+            2,
+            "the check and one read"
+        );
+    });
+}

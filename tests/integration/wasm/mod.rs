@@ -20,6 +20,7 @@ mod host_boundary;
 mod hostile;
 mod http_server;
 mod network;
+mod provider_suite;
 mod rotation;
 mod sandbox;
 mod stalled_fs;
@@ -41,6 +42,7 @@ pub fn guests_dir() -> PathBuf {
 pub fn guest(name: &str) -> Option<PathBuf> {
     let file = match name {
         "dir" => "pp_secrets_dir_provider.wasm",
+        "dir-v0-1" => "pp_secrets_dir_provider_v0_1.wasm",
         "etcd" => "pp_secrets_etcd_provider.wasm",
         "hostile" => "pp_secrets_hostile_guest.wasm",
         "probe" => "pp-secrets-app-probe.wasm",

@@ -43,7 +43,7 @@ fn report(database: &str, token: &str) -> Result<(), Error> {
         field("dbname"),
     );
     match app::get_or_none(token)? {
-        Some(secret) => println!("token: set ({} characters)", secret.into_text().len()),
+        Some(secret) => println!("token: set ({} characters)", secret.into_bytes().len()),
         None => println!("token: not set"),
     }
     Ok(())

@@ -305,8 +305,15 @@ enum BatchFailure {
 #[async_trait]
 impl SecretsProvider for AwsProvider {
     async fn get(&self, name: &str) -> Result<StoredValue, ProviderError> {
+        Ok(self.get_versioned(name).await?.0)
+    }
+
+    async fn get_versioned(
+        &self,
+        name: &str,
+    ) -> Result<(StoredValue, Option<String>), ProviderError> {
         let client = self.client().await?;
-        Ok(self.get_one(client, name).await?.0)
+        self.get_one(client, name).await
     }
 
     async fn list(&self, pattern: &Pattern) -> Result<Vec<String>, ProviderError> {

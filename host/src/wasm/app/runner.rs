@@ -26,7 +26,7 @@ use wasmtime_wasi_http::{WasiHttpCtxView, WasiHttpView};
 use crate::error::{Error, Result};
 use crate::manager::SecretsManager;
 use crate::wasm::app::app_secrets::AppSecrets;
-use crate::wasm::app::bindings::{manager, wasi_config};
+use crate::wasm::app::bindings::{manager, manager_0_1, wasi_config};
 use crate::wasm::app::policy::{AppPolicy, AppStdio};
 use crate::wasm::compile_cache::CompileCache;
 use crate::wasm::component_loading::{HostLinker, World, load_component};
@@ -114,6 +114,12 @@ fn add_app_imports(linker: &mut Linker<AppState>) -> std::result::Result<(), Hos
             source,
         }
     })?;
+    manager_0_1::add_to_linker::<AppState, Secrets>(linker, |s| &mut s.secrets).map_err(
+        |source| HostError::Link {
+            what: "the manager interface (0.1.0)",
+            source,
+        },
+    )?;
     wasi_config::add_to_linker::<AppState, Secrets>(linker, |s| &mut s.secrets).map_err(|source| {
         HostError::Link {
             what: "wasi:config",

@@ -1,6 +1,9 @@
 //! A test app: runs the commands on its command line in order, printing
 //! one line per command, `COMMAND ARG: RESULT`, so tests can check what
 //! the host let it see. Values are printed: the tests' secrets are fake.
+//! Text is printed as it is (`get`, `maybe`: `text:VALUE` or
+//! `object:JSON`; `raw`: the text alone); bytes as `bytes:HEX`, lowercase
+//! hex.
 //!
 //! Commands (each takes the next argument, if any):
 //! `get KEY`, `maybe KEY`, `raw KEY`, `list PATTERN`, `invalidate KEY`
@@ -10,9 +13,9 @@
 
 use std::hint::black_box;
 
-use pp_secrets_guest::Error;
 use pp_secrets_guest::app::{self, Secret};
 use pp_secrets_guest::http::Request;
+use pp_secrets_guest::{Error, StoredValue};
 
 /// Bindings of the standard `wasi:config/store` interface.
 mod config {
@@ -42,7 +45,10 @@ fn run(command: &str, arg: &str) -> String {
     match command {
         "get" => shown(app::get(arg).map(|s| secret(&s))),
         "maybe" => shown(app::get_or_none(arg).map(|s| s.map_or("none".into(), |s| secret(&s)))),
-        "raw" => shown(app::get_raw(arg)),
+        "raw" => shown(app::get_raw(arg).map(|value| match value {
+            StoredValue::Text(text) => text,
+            StoredValue::Bytes(bytes) => format!("bytes:{}", hex(&bytes)),
+        })),
         "list" => shown(app::list(arg).map(|names| names.join(","))),
         "invalidate" => shown(app::invalidate(arg).map(|()| "ok".to_owned())),
         "config" => match store::get(arg) {
@@ -93,8 +99,17 @@ fn run(command: &str, arg: &str) -> String {
 fn secret(value: &Secret) -> String {
     match value {
         Secret::Text(text) => format!("text:{text}"),
-        Secret::Object(_) => format!("object:{}", value.clone().into_text()),
+        Secret::Object(_) => format!(
+            "object:{}",
+            String::from_utf8_lossy(&value.clone().into_bytes())
+        ),
+        Secret::Bytes(bytes) => format!("bytes:{}", hex(bytes)),
     }
+}
+
+/// `bytes` as lowercase hex.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn shown(result: Result<String, Error>) -> String {

@@ -38,13 +38,13 @@
 //! `list(pattern)` returns `ok` and `calls` when they match, except that the
 //! pattern `garbage*` returns a name that does not match it, `twice*`
 //! returns `twice` twice, and `many*` returns `many-0` to `many-999`.
-//! `setup` fails when the config has `fail_setup`.
+//! `create` fails when the config has `fail_setup`.
 
 use std::cell::{Cell, RefCell};
 use std::hint::black_box;
 
 use pp_secrets_guest::http::Request;
-use pp_secrets_guest::{Config, Error, Pattern, Provider};
+use pp_secrets_guest::{Config, Error, Pattern, Provider, Value};
 
 /// The misbehaving provider.
 pub struct Hostile {
@@ -73,7 +73,7 @@ pub struct Hostile {
 }
 
 impl Provider for Hostile {
-    fn setup(config: Config) -> Result<Self, Error> {
+    fn create(config: Config) -> Result<Self, Error> {
         if config.contains_key("fail_setup") {
             return Err(Error::Backend("setup refused on purpose".into()));
         }
@@ -97,7 +97,35 @@ impl Provider for Hostile {
         })
     }
 
-    fn get(&self, name: &str) -> Result<String, Error> {
+    fn get(&self, name: &str) -> Result<Value, Error> {
+        self.answer(name).map(Value::from)
+    }
+
+    fn list(&self, pattern: &Pattern) -> Result<Vec<String>, Error> {
+        if pattern.as_str().starts_with("garbage") {
+            return Ok(vec!["not-what-was-asked".into()]);
+        }
+        if pattern.as_str().starts_with("twice") {
+            return Ok(vec!["twice".into(), "twice".into()]);
+        }
+        if pattern.as_str().starts_with("flood") {
+            // About 7 MiB in the guest, 11 MiB if lifted whole.
+            return Ok((0..300_000).map(|i| format!("flood-{i}")).collect());
+        }
+        if pattern.as_str().starts_with("many") {
+            return Ok((0..1_000).map(|i| format!("many-{i}")).collect());
+        }
+        Ok(["ok", "calls"]
+            .into_iter()
+            .filter(|name| pattern.matches(name))
+            .map(String::from)
+            .collect())
+    }
+}
+
+impl Hostile {
+    /// What `get(name)` answers, as text.
+    fn answer(&self, name: &str) -> Result<String, Error> {
         self.calls.set(self.calls.get() + 1);
         let (what, argument) = name.split_once(':').unwrap_or((name, ""));
         match what {
@@ -356,27 +384,6 @@ impl Provider for Hostile {
             }
             _ => Ok(format!("value-of-{name}")),
         }
-    }
-
-    fn list(&self, pattern: &Pattern) -> Result<Vec<String>, Error> {
-        if pattern.as_str().starts_with("garbage") {
-            return Ok(vec!["not-what-was-asked".into()]);
-        }
-        if pattern.as_str().starts_with("twice") {
-            return Ok(vec!["twice".into(), "twice".into()]);
-        }
-        if pattern.as_str().starts_with("flood") {
-            // About 7 MiB in the guest, 11 MiB if lifted whole.
-            return Ok((0..300_000).map(|i| format!("flood-{i}")).collect());
-        }
-        if pattern.as_str().starts_with("many") {
-            return Ok((0..1_000).map(|i| format!("many-{i}")).collect());
-        }
-        Ok(["ok", "calls"]
-            .into_iter()
-            .filter(|name| pattern.matches(name))
-            .map(String::from)
-            .collect())
     }
 }
 
