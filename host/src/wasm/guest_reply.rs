@@ -87,24 +87,28 @@ fn stored(value: GuestValue) -> (StoredValue, Option<String>) {
     (stored, value.version)
 }
 
-/// Refuses a value that is too large or a version that is too long.
-fn check_versioned(versioned: &Versioned) -> Result<(), Refused> {
+/// Refuses a value that is too large. A version longer than
+/// [`MAX_VERSION_BYTES`] is dropped (it is only a hint: a value without
+/// one reads as changed at the next refresh).
+fn check_versioned(versioned: &mut Versioned) -> Result<(), Refused> {
     if let Some(problem) = value_problem(versioned.0.len()) {
         return Err(refused(problem));
     }
-    match &versioned.1 {
-        Some(version) if version.len() > MAX_VERSION_BYTES => Err(refused(format_args!(
-            "a version of {} bytes (at most {MAX_VERSION_BYTES})",
-            version.len()
-        ))),
-        _ => Ok(()),
+    if versioned
+        .1
+        .as_ref()
+        .is_some_and(|version| version.len() > MAX_VERSION_BYTES)
+    {
+        versioned.1 = None;
     }
+    Ok(())
 }
 
-/// The reply of `get`: the value and its version, unless one is too large.
+/// The reply of `get`: the value and its version, unless the value is too
+/// large.
 pub(crate) fn checked_value(value: GuestValue) -> Result<Versioned, Refused> {
-    let versioned = stored(value);
-    check_versioned(&versioned)?;
+    let mut versioned = stored(value);
+    check_versioned(&mut versioned)?;
     Ok(versioned)
 }
 
@@ -146,7 +150,8 @@ pub(crate) fn checked_matches(
                 escaped(&name)
             )));
         }
-        if let Ok(versioned) = &value {
+        let mut value = value;
+        if let Ok(versioned) = &mut value {
             check_versioned(versioned)?;
         }
         out.push((name, value));
@@ -164,9 +169,9 @@ pub(crate) struct CheckedChanges {
 }
 
 /// The reply of `changes` about `held` names and `patterns`: `None` when
-/// the provider cannot tell. A changed or gone name must be held, an
-/// added one must match a pattern and not be held; every list is within
-/// `caps`.
+/// the provider cannot tell. A changed or gone name must be held (and not
+/// both), an added one must match a pattern and not be held; no name may
+/// come twice; every list is within `caps`.
 pub(crate) fn checked_changes(
     changes: GuestChanges,
     held: &HashSet<&str>,
@@ -184,6 +189,15 @@ pub(crate) fn checked_changes(
     let count = changed.len() + added.len() + gone.len();
     let sizes = changed.iter().chain(&added).chain(&gone).map(String::len);
     within_caps(count, sizes, caps)?;
+    let mut seen = HashSet::with_capacity(count);
+    for name in changed.iter().chain(&added).chain(&gone) {
+        if !seen.insert(name.as_str()) {
+            return Err(refused(format_args!(
+                "the name {:?} twice in one change check",
+                escaped(name)
+            )));
+        }
+    }
     for name in changed.iter().chain(&gone) {
         if let Some(problem) = name_problem(name) {
             return Err(refused(problem));
@@ -208,7 +222,6 @@ pub(crate) fn checked_changes(
     }
     let mut fetch: Vec<String> = changed.into_iter().chain(added).collect();
     fetch.sort_unstable();
-    fetch.dedup();
     Ok(Some(CheckedChanges { fetch, gone }))
 }
 
@@ -307,5 +320,62 @@ mod tests {
         let pattern = Pattern::new("db_*").expect("glob");
         let message = refusal(checked_names(vec!["api".into()], &pattern, CAPS));
         assert!(message.contains("does not match"), "{message}");
+    }
+
+    fn known(changed: &[&str], added: &[&str], gone: &[&str]) -> GuestChanges {
+        let owned = |names: &[&str]| names.iter().map(|n| (*n).to_owned()).collect();
+        GuestChanges::Known {
+            changed: owned(changed),
+            added: owned(added),
+            gone: owned(gone),
+        }
+    }
+
+    fn check(changes: GuestChanges) -> Result<Option<CheckedChanges>, Refused> {
+        let held: HashSet<&str> = ["db_a", "db_b"].into_iter().collect();
+        let patterns = [Pattern::new("db_*").expect("glob")];
+        checked_changes(changes, &held, &patterns, CAPS)
+    }
+
+    #[test]
+    fn a_change_check_may_name_only_what_it_was_asked_about() {
+        let ok = check(known(&["db_a"], &["db_c"], &["db_b"]))
+            .ok()
+            .flatten()
+            .expect("accepted");
+        assert_eq!(ok.fetch, ["db_a", "db_c"]);
+        assert_eq!(ok.gone, ["db_b"]);
+        assert!(matches!(check(GuestChanges::Unknown), Ok(None)));
+        for (changes, problem) in [
+            (known(&["api"], &[], &[]), "does not hold"),
+            (known(&[], &[], &["api"]), "does not hold"),
+            (known(&[], &["db_a"], &[]), "held or matches no pattern"),
+            (known(&[], &["api"], &[]), "held or matches no pattern"),
+            (known(&["db_a"], &[], &["db_a"]), "twice"),
+            (known(&[], &[], &["db_b", "db_b"]), "twice"),
+            (
+                known(&["db_a", "db_b"], &["db_c", "db_d"], &[]),
+                "names in one reply",
+            ),
+        ] {
+            let message = refusal(check(changes));
+            assert!(message.contains(problem), "{message}");
+        }
+    }
+
+    #[test]
+    fn an_over_long_version_is_dropped_and_an_over_large_value_refused() {
+        let value = GuestValue {
+            value: GuestBytes::Bytes(vec![1, 2, 3]),
+            version: Some("v".repeat(MAX_VERSION_BYTES + 1)),
+        };
+        let (stored, version) = checked_value(value).ok().expect("kept");
+        assert_eq!(stored.expose_bytes(), [1, 2, 3]);
+        assert_eq!(version, None);
+        let large = GuestValue {
+            value: GuestBytes::Bytes(vec![0; MAX_VALUE_BYTES + 1]),
+            version: None,
+        };
+        assert!(refusal(checked_value(large)).contains("bytes"));
     }
 }

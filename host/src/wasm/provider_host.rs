@@ -102,7 +102,7 @@ impl ProviderPre {
             .filter(|name| name.starts_with("processpype:secrets/"))
             .collect();
         Err(wasmtime::format_err!(
-            "{}; this host serves {PROVIDER_0_2} and {PROVIDER_0_1}",
+            "this host serves {PROVIDER_0_2} and {PROVIDER_0_1}; {}",
             if found.is_empty() {
                 "it exports no processpype:secrets interface".to_owned()
             } else {
@@ -596,13 +596,28 @@ impl SecretsProvider for WasmProvider {
             current: Vec::with_capacity(changes.fetch.len()),
             gone: changes.gone,
         };
+        // What one pass may bring into the host, as one bulk reply may
+        // (limits.max_reply_mb): a provider that names many changes cannot
+        // make the host hold more.
+        let budget = self.reply_caps().bytes;
+        let mut fetched = 0usize;
         for name in changes.fetch {
             match self.get_versioned(&name).await {
-                Ok((value, version)) => refreshed.current.push(MatchedSecret {
-                    name,
-                    value: Ok(value),
-                    version,
-                }),
+                Ok((value, version)) => {
+                    fetched = fetched.saturating_add(name.len() + value.len());
+                    if fetched > budget {
+                        return Err(ProviderError::failed(format!(
+                            "the provider's change check named more changed values than one \
+                             reply may hold (limits.max_reply_mb = {})",
+                            self.settings.limits.max_reply_mb
+                        )));
+                    }
+                    refreshed.current.push(MatchedSecret {
+                        name,
+                        value: Ok(value),
+                        version,
+                    });
+                }
                 Err(ProviderError::NotFound) => refreshed.gone.push(name),
                 Err(e) => refreshed.current.push(MatchedSecret::new(name, Err(e))),
             }
