@@ -455,3 +455,23 @@ fn the_wasi_config_example_imports_nothing_of_pp_secrets() {
         "{imports:?}"
     );
 }
+
+/// A binary secret reaches an app (manager@0.2.0) as the bytes it is, by
+/// `get` and `get-raw`.
+#[test]
+fn an_app_reads_a_binary_secret_as_bytes() {
+    let Some(backends) = Backends::new() else {
+        return;
+    };
+    std::fs::write(
+        backends.dir.path().join("mount").join("keystore"),
+        b"\xfe\x00\xff",
+    )
+    .expect("write");
+    let results = probe(
+        &backends.manager,
+        policy(&["mounted:keystore"]),
+        &[("get", "mounted:keystore"), ("raw", "mounted:keystore")],
+    );
+    assert_eq!(results, ["bytes:fe00ff", "bytes:fe00ff"]);
+}
