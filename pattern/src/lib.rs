@@ -42,6 +42,8 @@ use std::fmt;
 mod glob;
 #[cfg(test)]
 mod globset_agreement;
+#[cfg(test)]
+mod shared_cases;
 #[cfg(any(test, feature = "reference"))]
 #[doc(hidden)]
 pub mod reference;
