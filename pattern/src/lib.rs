@@ -42,11 +42,11 @@ use std::fmt;
 mod glob;
 #[cfg(test)]
 mod globset_agreement;
-#[cfg(test)]
-mod shared_cases;
 #[cfg(any(test, feature = "reference"))]
 #[doc(hidden)]
 pub mod reference;
+#[cfg(test)]
+mod shared_cases;
 
 use glob::Glob;
 
