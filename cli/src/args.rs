@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{ArgAction, Parser, Subcommand};
 
 use crate::commands::{
-    Check, Completions, Export, Get, List, Load, Man, Render, Run, RunWasm, Schema,
+    Check, Completions, Export, Get, List, Load, Man, Render, Run, RunWasm, Schema, TestProvider,
 };
 use crate::exit_codes;
 
@@ -162,4 +162,15 @@ pub enum Command {
                             # yaml-language-server: $schema=pp-secrets.schema.json"
     )]
     Schema(Schema),
+
+    /// Run the provider test-suite on a provider component.
+    #[command(
+        after_help = "Reads no config. The suite file names the component, its \
+                            backend settings and the fixture format it reads (files, json \
+                            or ini); ${FIXTURE} in it stands for the directory the suite \
+                            writes its secrets into. Every check is printed as ok, FAIL or \
+                            skip; the exit code is 0 when none failed, 3 when one did.\n\n\
+                            Example:\n  pp-secrets test-provider provider-suite.yaml"
+    )]
+    TestProvider(TestProvider),
 }

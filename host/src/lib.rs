@@ -45,6 +45,8 @@ pub mod error;
 pub mod fuzzing;
 pub mod key;
 pub mod manager;
+#[cfg(feature = "wasm")]
+pub mod provider_suite;
 pub mod providers;
 pub mod secrets_provider;
 pub mod tokens;

@@ -12,6 +12,7 @@ mod render;
 mod run;
 mod run_wasm;
 mod schema;
+mod test_provider;
 
 use std::path::{Path, PathBuf};
 
@@ -28,6 +29,7 @@ pub use render::Render;
 pub use run::Run;
 pub use run_wasm::RunWasm;
 pub use schema::Schema;
+pub use test_provider::TestProvider;
 
 use crate::args::{Cli, Command};
 use crate::failure::Failure;
@@ -48,6 +50,7 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Completions(command) => command.run(),
         Command::Man(command) => command.run(),
         Command::Schema(command) => command.run(),
+        Command::TestProvider(command) => command.run().await,
     }
 }
 

@@ -19,10 +19,13 @@ mod etcd_server;
 mod host_boundary;
 mod hostile;
 mod http_server;
+mod js_provider;
 mod network;
 mod provider_suite;
+mod python_provider;
 mod rotation;
 mod sandbox;
+mod sops;
 mod stalled_fs;
 mod test_pki;
 mod tls;
@@ -36,27 +39,41 @@ pub fn guests_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/wasm32-wasip2/release")
 }
 
-/// The component `name` (providers `hostile`, `dir` and `etcd`; apps `probe`,
-/// `db-report` and `config-report`), or `None` (after saying so) when it
-/// is not built.
+/// The directory of the components built outside cargo (by `tests/run.sh`,
+/// with another language's toolchain).
+pub fn components_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/components")
+}
+
+/// The component `name` (providers `hostile`, `dir`, `etcd`, `sops`, `json` (in
+/// Python) and `ini` (in JavaScript); apps `probe`, `db-report` and
+/// `config-report`), or `None` (after saying so) when it is not built.
 pub fn guest(name: &str) -> Option<PathBuf> {
     let file = match name {
         "dir" => "pp_secrets_dir_provider.wasm",
         "dir-v0-1" => "pp_secrets_dir_provider_v0_1.wasm",
         "etcd" => "pp_secrets_etcd_provider.wasm",
+        "sops" => "pp_secrets_sops_provider.wasm",
         "hostile" => "pp_secrets_hostile_guest.wasm",
         "probe" => "pp-secrets-app-probe.wasm",
         "db-report" => "pp-secrets-example-db-report.wasm",
         "config-report" => "pp-secrets-example-config-report.wasm",
+        "json" => "json_provider.wasm",
+        "ini" => "ini_provider.wasm",
         other => panic!("no guest named {other}"),
     };
-    let path = guests_dir().join(file);
+    let dir = match name {
+        "json" | "ini" => components_dir(),
+        _ => guests_dir(),
+    };
+    let path = dir.join(file);
     if path.is_file() {
         return Some(path);
     }
     let message = format!(
         "{} is not built: run `bash tests/run.sh`, which builds every guest component \
-         (cargo build --release --target wasm32-wasip2 -p ...)",
+         (cargo build --release --target wasm32-wasip2 -p ..., and the Python and JavaScript \
+         ones into target/components)",
         path.display()
     );
     assert!(std::env::var("CI").as_deref() != Ok("true"), "{message}");

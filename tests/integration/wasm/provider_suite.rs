@@ -1,22 +1,24 @@
-//! The provider contract, run against each build of a provider: the `dir`
-//! provider built against WIT 0.2.0 (the current package) and against
-//! 0.1.0 (`wit/v0.1.0`, which the host keeps serving). Every build must
-//! set up from its config (and fail set-up with a clear error), get, say
-//! not-found, list and load with the host's globs, sit behind a prefix,
-//! and never put a value in an error; a 0.2.0 build also serves binary
-//! files as bytes, gives versions, and answers a refresh by change
-//! detection, with the calls counted.
+//! The provider test-suite (`pp_secrets::provider_suite`, the command
+//! `pp-secrets test-provider`) run against every provider the test command
+//! builds: the Rust `dir` provider against WIT 0.2.0 and 0.1.0
+//! (`wit/v0.1.0`, which the host keeps serving), the Python `json`
+//! provider (`providers/json`) and the JavaScript `ini` provider
+//! (`providers/ini`), each under the default limits; then what the suite
+//! cannot ask of every provider: the dir provider's bytes and exact call
+//! counts per version, and a component of a version the host does not
+//! serve.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use pp_secrets::config::{BackendKind, RefreshSettings};
+use pp_secrets::provider_suite::{Outcome, SuiteFile, SuiteReport, run_suite};
 use pp_secrets::wasm::{CompileCache, WasmProvider};
-use pp_secrets::{ConfigDocument, ErrorKind, SecretValue, SecretsManager};
+use pp_secrets::{ConfigDocument, SecretValue, SecretsManager};
 
 use super::{guest, shared_cache};
-use crate::support::block_on;
+use crate::support::{Run, block_on, cli};
 
 /// One build of a provider under test.
 struct Build {
@@ -94,97 +96,158 @@ fn text(manager: &SecretsManager, key: &str) -> String {
     }
 }
 
-fn names(manager: &SecretsManager, pattern: &str) -> Vec<String> {
-    block_on(manager.list(pattern)).unwrap_or_else(|e| panic!("{pattern}: {e}"))
+/// The provider test-suite's report on `component`, read through a suite
+/// file of `fixture` and the backend settings `backend` (YAML lines at the
+/// `backend:` level), as `pp-secrets test-provider` reads one.
+fn suite_report(component: &Path, fixture: &str, backend: &str) -> SuiteReport {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("suite.yaml");
+    let yaml = format!(
+        "fixture: {fixture}\nbackend:\n  path: {:?}\n{backend}",
+        component.display().to_string()
+    );
+    std::fs::write(&file, yaml).expect("write");
+    let suite = SuiteFile::from_file(&file, CompileCache::in_dir(shared_cache()))
+        .unwrap_or_else(|e| panic!("the suite file is valid: {e}"));
+    block_on(run_suite(&suite, suite.format()))
 }
 
+/// The detail of a passed check.
+fn detail<'a>(report: &'a SuiteReport, check: &str) -> &'a str {
+    report
+        .results
+        .iter()
+        .find(|r| r.check == check && r.outcome == Outcome::Passed)
+        .map(|r| r.detail.as_str())
+        .unwrap_or_else(|| panic!("{check} passed:\n{report}"))
+}
+
+/// The checks a report skipped.
+fn skipped(report: &SuiteReport) -> Vec<&'static str> {
+    report.skipped().map(|r| r.check).collect()
+}
+
+const DIR_BACKEND: &str =
+    "  config: { dir: \"${FIXTURE}\" }\n  allow: { dirs: [\"${FIXTURE}\"] }\n";
+
 #[test]
-fn every_build_gets_lists_and_loads_as_the_contract_says() {
+fn the_suite_passes_for_the_rust_dir_provider_of_each_version() {
     for build in dir_builds() {
-        let dir = secrets_dir();
-        let (manager, _) = backend(&build, dir.path(), "");
-        let v = build.version;
-        assert_eq!(text(&manager, "d:db_password"), "s3cr3t-canary", "{v}");
-        // The JSON-object rule is the host's, whatever the build.
-        let object = block_on(manager.get("d:api_key")).expect("object");
-        assert_eq!(object.as_object().map(|o| o["id"].clone()), Some(7.into()));
-        let missing = block_on(manager.get("d:nope")).expect_err("missing");
-        assert_eq!(missing.kind(), ErrorKind::NotFound, "{v}");
-
-        // Globs: `*`, `?`, classes, negation, literal specials, case.
-        let all = names(&manager, "d:*");
-        assert_eq!(all.len(), 6, "{v}: {all:?}");
-        assert_eq!(names(&manager, "d:db_*"), ["db_password", "db_user"], "{v}");
-        assert_eq!(names(&manager, "d:db_use?"), ["db_user"], "{v}");
-        assert_eq!(names(&manager, "d:[ab]*"), ["a*b", "api_key", "b?c"], "{v}");
-        assert_eq!(
-            names(&manager, "d:[!abD]*"),
-            ["db_password", "db_user"],
-            "{v}"
-        );
-        assert_eq!(names(&manager, "d:Db_*"), ["Db_upper"], "{v}");
-        assert_eq!(names(&manager, "d:DB_*"), Vec::<String>::new(), "{v}");
-        // An exact name with a wildcard character is that name alone.
-        assert_eq!(text(&manager, "d:a*b"), "literal star", "{v}");
-        assert_eq!(text(&manager, "d:b?c"), "literal question mark", "{v}");
-
-        // Bulk: one get-matching for a declaration.
-        let report = block_on(manager.load_declaration("d:db_*")).expect("loads");
-        assert_eq!((report.matched, report.loaded), (2, 2), "{v}");
+        let report = suite_report(&build.component, "files", DIR_BACKEND);
+        assert!(report.passed(), "{}:\n{report}", build.version);
+        // A files fixture holds no nesting and cannot be malformed.
+        match build.version {
+            "0.2.0" => {
+                assert_eq!(skipped(&report), ["a malformed fixture"], "{report}");
+                assert!(detail(&report, "versions").ends_with("versioned"));
+                assert!(
+                    detail(&report, "refresh").starts_with("unchanged: one change check, no reads"),
+                    "{report}"
+                );
+            }
+            _ => {
+                // 0.1.0 carries text only and has no versions.
+                assert_eq!(
+                    skipped(&report),
+                    ["bytes", "a malformed fixture", "versions"],
+                    "{report}"
+                );
+                assert!(
+                    detail(&report, "refresh").starts_with("unchanged: re-read"),
+                    "{report}"
+                );
+            }
+        }
     }
 }
 
 #[test]
-fn every_build_sits_behind_a_prefix() {
-    for build in dir_builds() {
-        let dir = secrets_dir();
-        let (manager, _) = backend(&build, dir.path(), "db_");
-        let v = build.version;
-        assert_eq!(text(&manager, "d:password"), "s3cr3t-canary", "{v}");
-        assert_eq!(names(&manager, "d:*"), ["password", "user"], "{v}");
-        let missing = block_on(manager.get("d:api_key")).expect_err("outside the prefix");
-        assert!(
-            missing.to_string().contains("\"db_api_key\""),
-            "{v}: {missing}"
-        );
-    }
+fn the_suite_passes_for_the_python_json_provider() {
+    let Some(component) = guest("json") else {
+        return;
+    };
+    let report = suite_report(
+        &component,
+        "json",
+        "  config: { file: \"${FIXTURE}/secrets.json\" }\n  allow: { dirs: [\"${FIXTURE}\"] }\n",
+    );
+    assert!(report.passed(), "{report}");
+    assert!(skipped(&report).is_empty(), "{report}");
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n == "run under the default limits"),
+        "{report}"
+    );
 }
 
 #[test]
-fn every_build_fails_set_up_clearly_and_never_shows_a_value() {
-    for build in dir_builds() {
-        let dir = secrets_dir();
-        let root = dir.path().display().to_string();
-        let manager_with = |config: &str| {
-            let yaml = format!(
-                "secrets:\n  enabled: true\n  wasm_cache: {:?}\n  backends:\n    d:\n      \
-                 type: wasm\n      path: {:?}\n      config: {config}\n      \
-                 allow: {{ dirs: [{root:?}] }}\n",
-                shared_cache().display().to_string(),
-                build.component.display().to_string(),
-            );
-            SecretsManager::from_yaml_str(&yaml, "/")
-                .expect("valid")
-                .expect("enabled")
-        };
-        let v = build.version;
-        // No `dir`: set-up refuses the config, naming the setting.
-        let error = block_on(manager_with("{}").get("d:db_password")).expect_err("set-up fails");
-        let message = error.to_string();
-        assert_eq!(error.kind(), ErrorKind::Backend, "{v}: {message}");
-        assert!(
-            message.contains("setup failed") && message.contains("dir"),
-            "{v}: {message}"
-        );
-        // `dir` outside the grants: a backend error, with no value in it.
-        let elsewhere = tempfile::tempdir().expect("tempdir");
-        std::fs::write(elsewhere.path().join("db_password"), "other-canary").expect("write");
-        let config = format!("{{ dir: {:?} }}", elsewhere.path().display().to_string());
-        let error = block_on(manager_with(&config).get("d:db_password")).expect_err("refused");
-        let message = error.to_string();
-        assert_eq!(error.kind(), ErrorKind::Backend, "{v}: {message}");
-        assert!(!message.contains("canary"), "{v}: {message}");
+fn the_suite_passes_for_the_javascript_ini_provider() {
+    let Some(component) = guest("ini") else {
+        return;
+    };
+    let report = suite_report(
+        &component,
+        "ini",
+        "  config: { file: \"${FIXTURE}/secrets.ini\" }\n  allow: { dirs: [\"${FIXTURE}\"] }\n",
+    );
+    assert!(report.passed(), "{report}");
+    // An INI file holds text only.
+    assert_eq!(skipped(&report), ["bytes"], "{report}");
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n == "run under the default limits"),
+        "{report}"
+    );
+}
+
+#[test]
+fn the_suite_fails_a_provider_over_a_fixture_it_does_not_read() {
+    // The dir provider pointed at a directory holding one secrets.json
+    // serves that file as one secret: the suite must say so.
+    let Some(component) = guest("dir") else {
+        return;
+    };
+    let report = suite_report(&component, "json", DIR_BACKEND);
+    assert!(!report.passed(), "{report}");
+    let failed: Vec<_> = report.failed().map(|r| r.check).collect();
+    assert!(failed.contains(&"set-up"), "{report}");
+}
+
+#[test]
+fn test_provider_runs_the_suite_file_of_the_dir_provider() {
+    if guest("dir").is_none() {
+        return;
     }
+    let suite = Path::new(env!("CARGO_MANIFEST_DIR")).join("../providers/dir/suite.yaml");
+    let run: Run = cli()
+        .arg("test-provider")
+        .arg(&suite)
+        .output()
+        .expect("pp-secrets runs")
+        .into();
+    run.expect_code(0);
+    assert!(run.stdout.contains("ok    refresh"), "{}", run.stdout);
+    assert!(
+        run.stdout.ends_with("14 passed, 0 failed, 1 skipped\n"),
+        "{}",
+        run.stdout
+    );
+    // A suite file that names no fixture format is refused, naming the field.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("suite.yaml");
+    std::fs::write(&bad, "backend: { path: x.wasm }\n").expect("write");
+    let run: Run = cli()
+        .arg("test-provider")
+        .arg(&bad)
+        .output()
+        .expect("pp-secrets runs")
+        .into();
+    assert_ne!(run.code, 0);
+    assert!(run.stderr.contains("fixture"), "{}", run.stderr);
 }
 
 #[test]
