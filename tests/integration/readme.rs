@@ -48,6 +48,9 @@ fn readme() -> String {
 /// Where the guest components are built, as the README names it.
 const GUESTS: &str = "target/wasm32-wasip2/release/";
 
+/// Where the test command builds the components of other languages.
+const COMPONENTS: &str = "target/components/";
+
 /// The longest a `sh` block may run.
 const BLOCK_TIME_LIMIT: Duration = Duration::from_secs(120);
 
@@ -364,12 +367,31 @@ fn the_readmes_component_paths_are_what_the_build_produces() {
         l.starts_with("path:") || l.contains(", path:") || l.contains("{ path:")
     });
     for line in settings {
-        if line.contains(".wasm") {
-            assert!(
-                line.contains(GUESTS),
-                "a README config names a component outside {GUESTS}: {line}"
-            );
+        if !line.contains(".wasm") || line.contains(GUESTS) {
+            continue;
         }
+        // Otherwise a component another language's toolchain builds (into
+        // target/components/ or beside the config), with the README's
+        // command that writes it there.
+        let file = line
+            .split_once("path:")
+            .map(|(_, rest)| rest.trim_start().trim_start_matches('"'))
+            .and_then(|rest| rest.split(['"', ' ']).next())
+            .unwrap_or_default();
+        let built_by = match file.split_once(COMPONENTS) {
+            Some((_, name)) => [
+                format!("-o {COMPONENTS}{name}"),
+                format!("-o ../../{COMPONENTS}{name}"),
+            ],
+            None => [format!("-o {file}"), format!("-o {file}")],
+        };
+        assert!(
+            built_by
+                .iter()
+                .any(|command| readme.contains(command.as_str())),
+            "a README config names {file}, which neither the cargo build ({GUESTS}) nor a \
+             build command of the README (`... -o {file}`) makes: {line}"
+        );
     }
     let names = guest_paths(&readme);
     assert!(

@@ -12,11 +12,10 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use pp_secrets::config::{BackendKind, RefreshSettings};
-use pp_secrets::wasm::{CompileCache, WasmProvider};
-use pp_secrets::{ConfigDocument, ErrorKind, SecretsManager};
+use pp_secrets::wasm::WasmProvider;
+use pp_secrets::{ErrorKind, SecretsManager};
 
-use super::{guest, manager, shared_cache, wasm_backend};
+use super::{counted_backend, guest, manager, wasm_backend};
 use crate::support::{ExposeText, block_on};
 
 /// Longer than the provider's settling time: a file this old has versions.
@@ -229,25 +228,9 @@ fn a_file_rewritten_on_disk_is_read_again() {
 /// The backend `ini` over `dir/secrets.ini`, declared `ini:*`, and its
 /// provider (to count its calls), refreshed only when asked.
 fn counted(component: &Path, dir: &Path) -> (SecretsManager, Arc<WasmProvider>) {
-    let yaml = format!(
-        "secrets:\n  enabled: true\n  backends:\n{}",
-        wasm_backend("ini", component, &serving(&dir.join("secrets.ini"), dir))
-    );
-    let document = ConfigDocument::from_yaml_str(&yaml, "/").expect("valid config");
-    let Some(BackendKind::Wasm(settings)) =
-        document.secrets.backends.first().map(|b| b.kind.clone())
-    else {
-        panic!("a wasm backend");
-    };
-    let cache = CompileCache::in_dir(shared_cache());
-    let provider = Arc::new(WasmProvider::load("ini", &settings, &cache).expect("loads"));
+    let backend = wasm_backend("ini", component, &serving(&dir.join("secrets.ini"), dir));
+    let (manager, provider) = counted_backend("ini", &backend, "", &["ini:*"]);
     assert_eq!(provider.interface_version(), "0.2.0");
-    let manager = SecretsManager::builder()
-        .shared_backend("ini", "", provider.clone())
-        .refresh("ini", RefreshSettings::every(Duration::from_secs(3600)))
-        .load("ini:*")
-        .build()
-        .expect("valid");
     (manager, provider)
 }
 

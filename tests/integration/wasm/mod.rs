@@ -32,6 +32,11 @@ mod tls;
 
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use pp_secrets::config::{BackendKind, RefreshSettings};
+use pp_secrets::wasm::{CompileCache, WasmProvider};
 use pp_secrets::{ConfigDocument, SecretsManager};
 
 /// The directory the guest components are built into.
@@ -127,4 +132,32 @@ pub fn serving_dir(dir: &Path) -> String {
         dir.display().to_string(),
         granting_dir(dir)
     )
+}
+
+/// The `wasm` backend `name` (its YAML as [`wasm_backend`] writes it)
+/// loaded through the shared cache, and a manager over it behind `prefix`
+/// with the `load` declarations `loads`, refreshed only when a test asks
+/// (`refresh_now`). The provider comes too, to count its calls.
+pub fn counted_backend(
+    name: &str,
+    backend_yaml: &str,
+    prefix: &str,
+    loads: &[&str],
+) -> (SecretsManager, Arc<WasmProvider>) {
+    let yaml = format!("secrets:\n  enabled: true\n  backends:\n{backend_yaml}");
+    let document = ConfigDocument::from_yaml_str(&yaml, "/").expect("valid config");
+    let Some(BackendKind::Wasm(settings)) =
+        document.secrets.backends.first().map(|b| b.kind.clone())
+    else {
+        panic!("a wasm backend");
+    };
+    let cache = CompileCache::in_dir(shared_cache());
+    let provider = Arc::new(WasmProvider::load(name, &settings, &cache).expect("loads"));
+    let mut builder = SecretsManager::builder()
+        .shared_backend(name, prefix, provider.clone())
+        .refresh(name, RefreshSettings::every(Duration::from_secs(3600)));
+    for declaration in loads {
+        builder = builder.load(*declaration);
+    }
+    (builder.build().expect("valid"), provider)
 }

@@ -12,12 +12,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use pp_secrets::config::{BackendKind, RefreshSettings};
 use pp_secrets::provider_suite::{Outcome, SuiteFile, SuiteReport, run_suite};
 use pp_secrets::wasm::{CompileCache, WasmProvider};
-use pp_secrets::{ConfigDocument, SecretValue, SecretsManager};
+use pp_secrets::{SecretValue, SecretsManager};
 
-use super::{guest, shared_cache};
+use super::{counted_backend, guest, serving_dir, shared_cache, wasm_backend};
 use crate::support::{Run, block_on, cli};
 
 /// One build of a provider under test.
@@ -63,28 +62,11 @@ fn secrets_dir() -> tempfile::TempDir {
 }
 
 /// The backend `d` of `build` over `dir` with `prefix`, and its provider
-/// (to count its calls), refreshed every hour unless asked.
+/// (to count its calls), refreshed only when asked.
 fn backend(build: &Build, dir: &Path, prefix: &str) -> (SecretsManager, Arc<WasmProvider>) {
-    let root = dir.display().to_string();
-    let yaml = format!(
-        "secrets:\n  enabled: true\n  backends:\n    d:\n      type: wasm\n      path: {:?}\n      \
-         config: {{ dir: {root:?} }}\n      allow: {{ dirs: [{root:?}] }}\n",
-        build.component.display().to_string()
-    );
-    let document = ConfigDocument::from_yaml_str(&yaml, "/").expect("valid config");
-    let Some(BackendKind::Wasm(settings)) =
-        document.secrets.backends.first().map(|b| b.kind.clone())
-    else {
-        panic!("a wasm backend");
-    };
-    let cache = CompileCache::in_dir(shared_cache());
-    let provider = Arc::new(WasmProvider::load("d", &settings, &cache).expect("loads"));
+    let backend = wasm_backend("d", &build.component, &serving_dir(dir));
+    let (manager, provider) = counted_backend("d", &backend, prefix, &[]);
     assert_eq!(provider.interface_version(), build.version);
-    let manager = SecretsManager::builder()
-        .shared_backend("d", prefix, provider.clone())
-        .refresh("d", RefreshSettings::every(Duration::from_secs(3600)))
-        .build()
-        .expect("valid");
     (manager, provider)
 }
 

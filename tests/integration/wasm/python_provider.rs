@@ -12,11 +12,10 @@ use std::sync::OnceLock;
 use std::sync::Arc;
 use std::time::Duration;
 
-use pp_secrets::config::{BackendKind, RefreshSettings};
-use pp_secrets::wasm::{CompileCache, WasmProvider};
-use pp_secrets::{ConfigDocument, ErrorKind, SecretValue, SecretsManager};
+use pp_secrets::wasm::WasmProvider;
+use pp_secrets::{ErrorKind, SecretValue, SecretsManager};
 
-use super::{granting_dir, guest, manager, shared_cache, wasm_backend};
+use super::{counted_backend, granting_dir, guest, manager, wasm_backend};
 use crate::support::{ExposeText, block_on, run_with, temp_config, with_causes};
 
 /// The 8 bytes of the `keystore` secret (not UTF-8).
@@ -223,26 +222,13 @@ fn the_command_line_lists_and_gets_through_the_python_component() {
 /// and its provider (to count its calls), refreshed only when asked.
 fn counted(component: &Path, dir: &Path) -> (SecretsManager, Arc<WasmProvider>) {
     let file = dir.join("secrets.json").display().to_string();
-    let yaml = format!(
-        "secrets:\n  enabled: true\n  backends:\n{}      config: {{ file: {file:?} }}\n{}",
-        wasm_backend("j", component, ""),
-        granting_dir(dir)
-    );
-    let document = ConfigDocument::from_yaml_str(&yaml, "/").expect("valid config");
-    let Some(BackendKind::Wasm(settings)) =
-        document.secrets.backends.first().map(|b| b.kind.clone())
-    else {
-        panic!("a wasm backend");
-    };
-    let cache = CompileCache::in_dir(shared_cache());
-    let provider = Arc::new(WasmProvider::load("j", &settings, &cache).expect("loads"));
-    let manager = SecretsManager::builder()
-        .shared_backend("j", "", provider.clone())
-        .refresh("j", RefreshSettings::every(Duration::from_secs(3600)))
-        .load("j:app/*")
-        .build()
-        .expect("valid");
-    (manager, provider)
+    let settings = format!("      config: {{ file: {file:?} }}\n{}", granting_dir(dir));
+    counted_backend(
+        "j",
+        &wasm_backend("j", component, &settings),
+        "",
+        &["j:app/*"],
+    )
 }
 
 #[test]
