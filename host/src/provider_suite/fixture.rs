@@ -102,7 +102,7 @@ impl Fixture {
         self
     }
 
-    /// [`MANY`] names (`many_0000`, ...), 64 bytes of text each.
+    /// 1,000 names (`many_0000`, ...), 64 bytes of text each.
     pub fn many() -> Self {
         let mut fixture = Fixture::default();
         for i in 0..MANY {
