@@ -49,6 +49,8 @@
 //! - **Versions.** [`Value::with_version`] tags a value with an opaque
 //!   version that changes whenever the value does (a revision, a file's
 //!   identity). The host hands versions back to [`Provider::changes`].
+//!   For values read from files, [`file_version`] gives a file's version
+//!   from its size, times and identity, without opening it.
 //! - **Bulk reads.** [`Provider::get_matching`] lists, then gets each name;
 //!   override it when the backend can fetch many secrets in one request.
 //! - **Change detection.** [`Provider::changes`] answers
@@ -103,6 +105,7 @@ pub mod bindings {
 use bindings::processpype::secrets::types as wit;
 
 pub mod app;
+pub mod file_version;
 pub mod http;
 #[cfg(feature = "wit-0-1")]
 #[doc(hidden)]

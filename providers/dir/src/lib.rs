@@ -26,15 +26,15 @@
 //! - Every get looks at the file (following its links afresh), and reads
 //!   it again only when it changed: a value read earlier is kept with the
 //!   file's size and times and served while they stay the same (see
-//!   `status::Stamp`). A rotated Kubernetes secret resolves to a new
-//!   file; an edited file has new times. So a get always sees the file as
+//!   [`Stamp`]). A rotated Kubernetes secret resolves to a new file; an
+//!   edited file has new times. So a get always sees the file as
 //!   it is, at the cost of one `stat` instead of an open and reads.
 //! - A value's version is the identity of the file it was read from: the
 //!   path it resolved to (for a link, which of the kubelet's timestamped
 //!   directories) with the file's size and modification and status-change
 //!   times. It is given only once the file's times are settled (see
-//!   `status::Stamp::settled`); a value read from a file changed a moment
-//!   ago comes without one, so a change check reports it changed until a
+//!   [`Stamp::settled`]); a value read from a file changed a moment ago
+//!   comes without one, so a change check reports it changed until a
 //!   read gives it a version.
 //! - Change detection (`changes`) reads no file: it resolves and `stat`s
 //!   each held name (changed when its identity differs or cannot be
@@ -46,20 +46,17 @@
 //! `processpype:secrets@0.1.0` component instead (`tests/guests/dir-v0-1`
 //! builds it that way, as a test fixture).
 
-mod status;
-
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::SystemTime;
 
+use pp_secrets_guest::file_version::{Kind, Stamp, Status, lstat, lstat_in};
 use pp_secrets_guest::{
     ChangeSet, Changes, Config, Error, Held, Pattern, Provider, StoredValue, Value,
 };
 use zeroize::Zeroize;
-
-use status::{Kind, Stamp, Status, lstat, lstat_in};
 
 /// How many symlinks one lookup may follow.
 const MAX_LINKS: usize = 32;

@@ -62,6 +62,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
+use pp_secrets_guest::file_version::Stamp;
 use pp_secrets_guest::{
     ChangeSet, Changes, Config, Error, Held, Matched, Pattern, Provider, Value,
 };
@@ -70,7 +71,6 @@ use zeroize::{Zeroize, Zeroizing};
 use decrypt::Plain;
 use identity::Identities;
 use names::{Names, Slot, node_at};
-use status::Stamp;
 use tree::{Format, Node};
 use values::Served;
 
@@ -276,10 +276,10 @@ impl SopsProvider {
     /// Reads, decrypts and checks the file, which had `stamp`.
     fn decrypt(&self, stamp: &Stamp) -> Result<Decrypted, String> {
         self.decryptions.set(self.decryptions.get() + 1);
-        if stamp.len() > MAX_FILE_BYTES {
+        if stamp.size() > MAX_FILE_BYTES {
             return Err(format!(
                 "it is {} bytes, more than the {MAX_FILE_BYTES} this provider reads",
-                stamp.len()
+                stamp.size()
             ));
         }
         let bytes =
