@@ -173,7 +173,9 @@ impl Run<'_> {
             Ok(_) => Ok(format!("first call {} ms", started.elapsed().as_millis())),
             Err(e) => {
                 self.messages.push(e.to_string());
-                Err(fail(format!("the first call failed: {e}")))
+                Err(fail(format!(
+                    "the first call (get \"db_password\") failed: {e}"
+                )))
             }
         };
         let set_up = verdict.is_ok();

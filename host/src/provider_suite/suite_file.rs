@@ -81,10 +81,25 @@ impl SuiteFile {
         };
         for key in document.keys() {
             if !matches!(key.as_str(), Some("fixture" | "backend" | "after_write")) {
+                let name = match key.as_str() {
+                    Some(name) => name.to_owned(),
+                    None => serde_yaml::to_string(key)
+                        .unwrap_or_default()
+                        .trim()
+                        .to_owned(),
+                };
+                let hint = if matches!(
+                    name.as_str(),
+                    "path" | "config" | "allow" | "limits" | "tls" | "type"
+                ) {
+                    format!(" ({name} is a backend setting: indent it under backend:)")
+                } else {
+                    String::new()
+                };
                 return Err(config_error(
                     &file,
-                    &format!("{key:?}"),
-                    "unknown field; the fields are fixture, backend and after_write",
+                    &name,
+                    format!("unknown field; the fields are fixture, backend and after_write{hint}"),
                 ));
             }
         }
@@ -280,4 +295,42 @@ fn config_error(file: &Path, field: &str, message: impl Into<String>) -> Error {
 
 fn format_names() -> String {
     FixtureFormat::ALL.map(FixtureFormat::name).join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(yaml: &str) -> String {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("suite.yaml");
+        std::fs::write(&file, yaml).expect("write");
+        match SuiteFile::from_file(&file, CompileCache::disabled()) {
+            Ok(_) => panic!("refused: {yaml}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn a_backend_setting_at_the_top_is_refused_by_its_name_with_where_it_goes() {
+        let message =
+            refusal("fixture: json\nbackend: { path: x.wasm }\nlimits: { memory_mb: 80 }\n");
+        assert!(
+            message.contains("limits: unknown field")
+                && message.contains("indent it under backend:"),
+            "{message}"
+        );
+        assert!(!message.contains("String("), "{message}");
+    }
+
+    #[test]
+    fn a_missing_or_unknown_fixture_format_names_the_formats() {
+        let message = refusal("backend: { path: x.wasm }\n");
+        assert!(
+            message.contains("fixture") && message.contains("files, json, ini"),
+            "{message}"
+        );
+        let message = refusal("fixture: toml\nbackend: { path: x.wasm }\n");
+        assert!(message.contains("unknown format \"toml\""), "{message}");
+    }
 }

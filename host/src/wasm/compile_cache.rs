@@ -135,7 +135,21 @@ impl CompileCache {
         // it compiled (the file may have changed since it was hashed).
         let wasm = fs::read(path).map_err(read_error)?;
         let entry = entry_key(engine, &mut wasm.as_slice()).map_err(read_error)?;
+        // Said at info (`-v`): a large component (a Python or JavaScript
+        // provider is 10-20 MB) compiles for seconds, once.
+        tracing::info!(
+            component = %path.display(),
+            bytes = wasm.len(),
+            cache = %dir.display(),
+            "compiling the component into the compile cache (once; later starts load it from there)"
+        );
+        let started = std::time::Instant::now();
         let component = compile(engine, path, &wasm, &failed)?;
+        tracing::info!(
+            component = %path.display(),
+            ms = started.elapsed().as_millis(),
+            "compiled"
+        );
         store(dir, &dir.join(entry_name(&entry)), &component, &key);
         Ok(component)
     }
