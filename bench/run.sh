@@ -8,7 +8,10 @@
 # bench/refresh.rs (cargo bench --bench refresh) measures rotation: cached
 # get with refresh off and on, and one refresh of 1,000 AWS secrets on moto
 # against one call per secret.
-# Usage: bench/run.sh [core|aws|wasm|etcd|refresh|all]   (default: all)
+# bench/provider_languages.py (mode languages, not part of all) compares a
+# Rust, a Python and a JavaScript provider; it needs the Python and
+# JavaScript components that bash tests/run.sh builds.
+# Usage: bench/run.sh [core|aws|wasm|etcd|refresh|languages|all]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,6 +39,7 @@ case "${1:-all}" in
   aws) bench/.venv/bin/python bench/aws_compare.py target/release/pp-secrets bench/.venv/bin/moto_server ;;
   wasm) bench/.venv/bin/python bench/wasm_compare.py target/release/pp-secrets ;;
   etcd) bench/.venv/bin/python bench/etcd_compare.py target/release/pp-secrets ;;
+  languages) bench/.venv/bin/python bench/provider_languages.py target/release/pp-secrets ;;
   all)
     bench/.venv/bin/python bench/compare.py target/release/pp-secrets
     echo
@@ -47,5 +51,5 @@ case "${1:-all}" in
     echo
     refresh
     ;;
-  *) echo "usage: bench/run.sh [core|aws|wasm|etcd|refresh|all]" >&2; exit 2 ;;
+  *) echo "usage: bench/run.sh [core|aws|wasm|etcd|refresh|languages|all]" >&2; exit 2 ;;
 esac
