@@ -15,20 +15,11 @@ use std::time::Duration;
 use pp_secrets::wasm::WasmProvider;
 use pp_secrets::{ErrorKind, SecretsManager};
 
-use super::{counted_backend, guest, manager, wasm_backend};
-use crate::support::{ExposeText, block_on};
+use super::{counted_backend, guest, manager, raw_text, serving_file, wasm_backend};
+use crate::support::block_on;
 
 /// Longer than the provider's settling time: a file this old has versions.
 const SETTLE: Duration = Duration::from_millis(2_200);
-
-/// The settings of the backend `ini` reading `file`, granting `grant`.
-fn serving(file: &Path, grant: &Path) -> String {
-    format!(
-        "      config: {{ file: {:?} }}\n      allow: {{ dirs: [{:?}] }}\n",
-        file.display().to_string(),
-        grant.display().to_string()
-    )
-}
 
 /// A manager with the backend `ini` over `dir/secrets.ini` holding `text`.
 fn ini(component: &Path, dir: &Path, text: &str) -> SecretsManager {
@@ -36,13 +27,8 @@ fn ini(component: &Path, dir: &Path, text: &str) -> SecretsManager {
     std::fs::write(&file, text).expect("write");
     manager(&format!(
         "  backends:\n{}",
-        wasm_backend("ini", component, &serving(&file, dir))
+        wasm_backend("ini", component, &serving_file(&file, dir))
     ))
-}
-
-fn text(secrets: &SecretsManager, key: &str) -> String {
-    let value = block_on(secrets.get_raw(key)).unwrap_or_else(|e| panic!("{key}: {e}"));
-    value.expose().to_owned()
 }
 
 fn names(secrets: &SecretsManager, pattern: &str) -> Vec<String> {
@@ -82,16 +68,16 @@ fn sections_are_nested_names_and_quoted_values_unescape() {
             "user = app\n",
         ),
     );
-    assert_eq!(text(&secrets, "ini:plain"), "unquoted ; and # are kept");
+    assert_eq!(raw_text(&secrets, "ini:plain"), "unquoted ; and # are kept");
     assert_eq!(
-        text(&secrets, "ini:quoted"),
+        raw_text(&secrets, "ini:quoted"),
         "tab\there \"q\" back\\slash\r\nend"
     );
-    assert_eq!(text(&secrets, "ini:crlf"), "windows");
-    assert_eq!(text(&secrets, "ini:empty"), "");
-    assert_eq!(text(&secrets, "ini:app/db/password"), "nested-canary");
-    assert_eq!(text(&secrets, "ini:app/db/user"), "app");
-    assert_eq!(text(&secrets, "ini:app/token"), "t0ken");
+    assert_eq!(raw_text(&secrets, "ini:crlf"), "windows");
+    assert_eq!(raw_text(&secrets, "ini:empty"), "");
+    assert_eq!(raw_text(&secrets, "ini:app/db/password"), "nested-canary");
+    assert_eq!(raw_text(&secrets, "ini:app/db/user"), "app");
+    assert_eq!(raw_text(&secrets, "ini:app/token"), "t0ken");
     assert_eq!(
         names(&secrets, "ini:app/*"),
         ["app/db/password", "app/db/user", "app/token"]
@@ -180,14 +166,14 @@ fn set_up_errors_name_the_setting_or_the_path_and_the_os_error() {
             "unknown setting \"flie\"".to_owned(),
         ),
         (
-            serving(&missing, dir.path()),
+            serving_file(&missing, dir.path()),
             format!(
                 "cannot open {}: no-entry (no such file or directory)",
                 missing.display()
             ),
         ),
         (
-            serving(&elsewhere, dir.path()),
+            serving_file(&elsewhere, dir.path()),
             format!("cannot read {}: not-granted", elsewhere.display()),
         ),
     ];
@@ -209,12 +195,12 @@ fn a_file_rewritten_on_disk_is_read_again() {
     };
     let dir = tempfile::tempdir().expect("tempdir");
     let secrets = ini(&component, dir.path(), "a = one\nb = bee\n");
-    assert_eq!(text(&secrets, "ini:a"), "one");
+    assert_eq!(raw_text(&secrets, "ini:a"), "one");
     std::fs::write(dir.path().join("secrets.ini"), "a = two\nc = sea\n").expect("rewrite");
     // `get_raw` is never cached: each asks the provider, which sees the
     // file as it is now.
-    assert_eq!(text(&secrets, "ini:a"), "two");
-    assert_eq!(text(&secrets, "ini:c"), "sea");
+    assert_eq!(raw_text(&secrets, "ini:a"), "two");
+    assert_eq!(raw_text(&secrets, "ini:c"), "sea");
     let gone = failure(&secrets, "ini:b");
     assert_eq!(gone.kind(), ErrorKind::NotFound, "{gone}");
     // A file that turns bad fails the call; fixed, it serves again.
@@ -222,13 +208,17 @@ fn a_file_rewritten_on_disk_is_read_again() {
     let broken = failure(&secrets, "ini:a");
     assert!(broken.to_string().contains("line 2"), "{broken}");
     std::fs::write(dir.path().join("secrets.ini"), "a = three\n").expect("rewrite");
-    assert_eq!(text(&secrets, "ini:a"), "three");
+    assert_eq!(raw_text(&secrets, "ini:a"), "three");
 }
 
 /// The backend `ini` over `dir/secrets.ini`, declared `ini:*`, and its
 /// provider (to count its calls), refreshed only when asked.
 fn counted(component: &Path, dir: &Path) -> (SecretsManager, Arc<WasmProvider>) {
-    let backend = wasm_backend("ini", component, &serving(&dir.join("secrets.ini"), dir));
+    let backend = wasm_backend(
+        "ini",
+        component,
+        &serving_file(&dir.join("secrets.ini"), dir),
+    );
     let (manager, provider) = counted_backend("ini", &backend, "", &["ini:*"]);
     assert_eq!(provider.interface_version(), "0.2.0");
     (manager, provider)
@@ -262,5 +252,5 @@ fn a_refresh_of_an_unchanged_file_asks_once_and_fetches_nothing() {
     assert_eq!(report.changed, ["a"]);
     assert_eq!(report.added, ["c"]);
     assert_eq!(report.removed, ["b"]);
-    assert_eq!(text(&secrets, "ini:a"), "two");
+    assert_eq!(raw_text(&secrets, "ini:a"), "two");
 }

@@ -125,6 +125,24 @@ pub fn granting_dir(dir: &Path) -> String {
     )
 }
 
+/// Backend settings that point a provider's `file` setting at `file` and
+/// grant the directory `grant` (the json and ini providers read one file).
+pub fn serving_file(file: &Path, grant: &Path) -> String {
+    format!(
+        "      config: {{ file: {:?} }}\n{}",
+        file.display().to_string(),
+        granting_dir(grant)
+    )
+}
+
+/// The text `key` holds now: `get_raw` is never cached, so each call asks
+/// the provider.
+pub fn raw_text(secrets: &SecretsManager, key: &str) -> String {
+    let value =
+        crate::support::block_on(secrets.get_raw(key)).unwrap_or_else(|e| panic!("{key}: {e}"));
+    crate::support::ExposeText::expose(&value).to_owned()
+}
+
 /// Backend settings that point the dir provider at `dir` and grant it.
 pub fn serving_dir(dir: &Path) -> String {
     format!(

@@ -109,6 +109,22 @@ fn skipped(report: &SuiteReport) -> Vec<&'static str> {
     report.skipped().map(|r| r.check).collect()
 }
 
+/// The backend settings of a provider reading the one file `name` of the
+/// fixture.
+fn file_backend(name: &str) -> String {
+    format!(
+        "  config: {{ file: \"${{FIXTURE}}/{name}\" }}\n  allow: {{ dirs: [\"${{FIXTURE}}\"] }}\n"
+    )
+}
+
+/// Whether the suite ran under the default limits, as it says in its notes.
+fn under_default_limits(report: &SuiteReport) -> bool {
+    report
+        .notes
+        .iter()
+        .any(|n| n == "run under the default limits")
+}
+
 const DIR_BACKEND: &str =
     "  config: { dir: \"${FIXTURE}\" }\n  allow: { dirs: [\"${FIXTURE}\"] }\n";
 
@@ -148,20 +164,10 @@ fn the_suite_passes_for_the_python_json_provider() {
     let Some(component) = guest("json") else {
         return;
     };
-    let report = suite_report(
-        &component,
-        "json",
-        "  config: { file: \"${FIXTURE}/secrets.json\" }\n  allow: { dirs: [\"${FIXTURE}\"] }\n",
-    );
+    let report = suite_report(&component, "json", &file_backend("secrets.json"));
     assert!(report.passed(), "{report}");
     assert!(skipped(&report).is_empty(), "{report}");
-    assert!(
-        report
-            .notes
-            .iter()
-            .any(|n| n == "run under the default limits"),
-        "{report}"
-    );
+    assert!(under_default_limits(&report), "{report}");
 }
 
 #[test]
@@ -169,21 +175,11 @@ fn the_suite_passes_for_the_javascript_ini_provider() {
     let Some(component) = guest("ini") else {
         return;
     };
-    let report = suite_report(
-        &component,
-        "ini",
-        "  config: { file: \"${FIXTURE}/secrets.ini\" }\n  allow: { dirs: [\"${FIXTURE}\"] }\n",
-    );
+    let report = suite_report(&component, "ini", &file_backend("secrets.ini"));
     assert!(report.passed(), "{report}");
     // An INI file holds text only.
     assert_eq!(skipped(&report), ["bytes"], "{report}");
-    assert!(
-        report
-            .notes
-            .iter()
-            .any(|n| n == "run under the default limits"),
-        "{report}"
-    );
+    assert!(under_default_limits(&report), "{report}");
 }
 
 #[test]

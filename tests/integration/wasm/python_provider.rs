@@ -15,8 +15,8 @@ use std::time::Duration;
 use pp_secrets::wasm::WasmProvider;
 use pp_secrets::{ErrorKind, SecretValue, SecretsManager};
 
-use super::{counted_backend, granting_dir, guest, manager, wasm_backend};
-use crate::support::{ExposeText, block_on, run_with, temp_config, with_causes};
+use super::{counted_backend, granting_dir, guest, manager, raw_text, serving_file, wasm_backend};
+use crate::support::{block_on, run_with, temp_config, with_causes};
 
 /// The 8 bytes of the `keystore` secret (not UTF-8).
 const KEYSTORE: [u8; 8] = [0xFE, 0xFF, 0x6B, 0x65, 0x79, 0x00, 0x0A, 0x80];
@@ -53,17 +53,11 @@ fn json_provider() -> Option<PathBuf> {
 /// A manager with the backend `j` serving `dir/secrets.json`, with the
 /// default limits.
 fn serving(component: &Path, dir: &Path) -> SecretsManager {
-    let file = dir.join("secrets.json").display().to_string();
-    let settings = format!("      config: {{ file: {file:?} }}\n{}", granting_dir(dir));
+    let settings = serving_file(&dir.join("secrets.json"), dir);
     manager(&format!(
         "  backends:\n{}",
         wasm_backend("j", component, &settings)
     ))
-}
-
-fn text(secrets: &SecretsManager, key: &str) -> String {
-    let value = block_on(secrets.get_raw(key)).unwrap_or_else(|e| panic!("{key}: {e}"));
-    value.expose().to_owned()
 }
 
 /// The error of the first call, with its causes.
@@ -84,15 +78,15 @@ fn nested_names_bytes_and_scalars_are_served_under_the_default_limits() {
     std::fs::write(dir.path().join("secrets.json"), SECRETS).expect("write");
     let secrets = serving(&component, dir.path());
 
-    assert_eq!(text(&secrets, "j:app/db/password"), "nested-canary");
-    assert_eq!(text(&secrets, "j:multi"), "line one\nline two\n");
-    assert_eq!(text(&secrets, "j:café"), "non-ASCII name");
+    assert_eq!(raw_text(&secrets, "j:app/db/password"), "nested-canary");
+    assert_eq!(raw_text(&secrets, "j:multi"), "line one\nline two\n");
+    assert_eq!(raw_text(&secrets, "j:café"), "non-ASCII name");
     // Scalars as their JSON text, numbers as written; arrays compact.
-    assert_eq!(text(&secrets, "j:port"), "5432");
-    assert_eq!(text(&secrets, "j:ratio"), "1.50");
-    assert_eq!(text(&secrets, "j:on"), "true");
-    assert_eq!(text(&secrets, "j:nothing"), "null");
-    assert_eq!(text(&secrets, "j:hosts"), r#"["a",{"b":2}]"#);
+    assert_eq!(raw_text(&secrets, "j:port"), "5432");
+    assert_eq!(raw_text(&secrets, "j:ratio"), "1.50");
+    assert_eq!(raw_text(&secrets, "j:on"), "true");
+    assert_eq!(raw_text(&secrets, "j:nothing"), "null");
+    assert_eq!(raw_text(&secrets, "j:hosts"), r#"["a",{"b":2}]"#);
     // A text holding a JSON object is read by the host as an object.
     let object = block_on(secrets.get("j:api_key")).expect("served");
     assert_eq!(object.as_object().map(|o| o["id"].clone()), Some(7.into()));
@@ -221,8 +215,7 @@ fn the_command_line_lists_and_gets_through_the_python_component() {
 /// The backend `j` over `dir/secrets.json` with the declaration `j:app/*`,
 /// and its provider (to count its calls), refreshed only when asked.
 fn counted(component: &Path, dir: &Path) -> (SecretsManager, Arc<WasmProvider>) {
-    let file = dir.join("secrets.json").display().to_string();
-    let settings = format!("      config: {{ file: {file:?} }}\n{}", granting_dir(dir));
+    let settings = serving_file(&dir.join("secrets.json"), dir);
     counted_backend(
         "j",
         &wasm_backend("j", component, &settings),
@@ -273,6 +266,6 @@ fn a_refresh_asks_the_python_provider_what_changed() {
     assert_eq!(report.changed, ["app/token"]);
     assert_eq!(report.added, ["app/added"]);
     assert_eq!(report.removed, ["app/db/user"]);
-    assert_eq!(text(&secrets, "j:app/token"), "t0ken-2");
-    assert_eq!(text(&secrets, "j:app/added"), "new");
+    assert_eq!(raw_text(&secrets, "j:app/token"), "t0ken-2");
+    assert_eq!(raw_text(&secrets, "j:app/added"), "new");
 }
