@@ -667,16 +667,15 @@ fn changed_moved_and_added_values_are_refused_by_name() {
     let secrets = bench.manager(&file, &key, "");
     assert_same_as_sops(&bench, &secrets, &file, &key);
 
-    // One character of the ciphertext changed.
+    // One character of the password's ciphertext changed (in its own
+    // `ENC[...]`, which is unique: another value's data may begin with the
+    // same character).
     let edited = damaged(&bench, &file, "edited.yaml", |t| {
         let enc = enc_of(t, "password:");
-        let data = &enc["ENC[AES256_GCM,data:".len()..];
-        let flipped = if data.starts_with('A') { "B" } else { "A" };
-        t.replacen(
-            &format!("data:{}", &data[..1]),
-            &format!("data:{flipped}"),
-            1,
-        )
+        let prefix = "ENC[AES256_GCM,data:";
+        let data = &enc[prefix.len()..];
+        let flipped = if data.starts_with('A') { 'B' } else { 'A' };
+        t.replacen(enc, &format!("{prefix}{flipped}{}", &data[1..]), 1)
     });
     assert_refused(
         &bench,
